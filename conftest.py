@@ -1,0 +1,86 @@
+"""Fixtures shared by every app's tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from schoolsms import testing
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def org(db: Any) -> Any:
+    return testing.create_org()
+
+
+@pytest.fixture
+def other_org(db: Any) -> Any:
+    return testing.create_org("shelbyville", sender_code="67588", name="Shelbyville District")
+
+
+@pytest.fixture
+def admin_user(org: Any) -> Any:
+    return testing.create_user(org, "admin@springfield.example.org", "admin")
+
+
+@pytest.fixture
+def admin_client(client: Any, admin_user: Any) -> Any:
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless Debian Chromium through Playwright; skipped with a notice where it is missing."""
+    if not shutil.which(CHROMIUM):
+        pytest.skip(f"browser tests need {CHROMIUM} (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; Django's ORM is still used
+    # synchronously by the test itself.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def login(page: Any, live_server: Any) -> Any:
+    """Log a user in through the real login form; returns a function (email, password)."""
+
+    def do_login(email: str, password: str = testing.PASSWORD) -> Any:
+        page.goto(f"{live_server.url}/login/")
+        page.get_by_label("Email").fill(email)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_load_state("networkidle")
+        return page
+
+    return do_login

@@ -1,0 +1,3 @@
+from schoolsms.cli import main
+
+main()

@@ -1,0 +1,58 @@
+"""Decides, for every web request, which organization it acts on and whether the role allows it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+
+from schoolsms.accounts.models import Membership, Role
+
+SESSION_KEY = "schoolsms_org_id"
+
+# Which roles may use a part of the product.
+READ = (Role.ADMIN, Role.SENDER, Role.VIEWER)
+SEND = (Role.ADMIN, Role.SENDER)
+ADMIN = (Role.ADMIN,)
+
+
+def current_membership(request: HttpRequest) -> Membership | None:
+    if not request.user.is_authenticated:
+        return None
+    memberships = Membership.objects.filter(user=request.user).select_related(
+        "organization", "organization__sender"
+    )
+    wanted = request.session.get(SESSION_KEY)
+    if wanted is not None:
+        chosen = memberships.filter(organization_id=wanted).first()
+        if chosen is not None:
+            return chosen
+    return memberships.order_by("organization__name").first()
+
+
+def org_required(
+    roles: tuple[str, ...] = READ,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Sets request.organization and request.membership; refuses roles not in `roles`."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            membership = current_membership(request)
+            if membership is None:
+                raise PermissionDenied("You are not a member of any organization.")
+            if membership.role not in roles:
+                raise PermissionDenied("Your role does not allow this page.")
+            request.membership = membership  # type: ignore[attr-defined]
+            request.organization = membership.organization  # type: ignore[attr-defined]
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator

@@ -1,0 +1,116 @@
+"""Writes for organizations, senders, users and API tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import zoneinfo
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from schoolsms.accounts.models import ApiToken, Membership, Organization, Role, Sender
+
+
+def parse_quiet_hours(value: str) -> tuple[dt.time | None, dt.time | None]:
+    """`HH:MM-HH:MM` or `off`."""
+    text = value.strip().lower()
+    if text == "off":
+        return None, None
+    try:
+        start_s, end_s = text.split("-")
+        start = dt.time.fromisoformat(start_s.strip())
+        end = dt.time.fromisoformat(end_s.strip())
+    except ValueError:
+        raise ValidationError(
+            f"quiet hours {value!r} must look like 21:00-08:00, or be 'off'"
+        ) from None
+    if start == end:
+        raise ValidationError("quiet hours must start and end at different times")
+    return start, end
+
+
+def validate_timezone(name: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(
+            f"unknown time zone {name!r} (use a name like America/Chicago)"
+        ) from None
+    return name
+
+
+@transaction.atomic
+def organization_create(
+    *,
+    slug: str,
+    name: str,
+    sender_code: str,
+    program_name: str = "",
+    help_contact: str = "",
+    timezone: str = "America/New_York",
+    quiet_hours: str = "21:00-08:00",
+) -> Organization:
+    """Create an organization; an existing sender code is shared, not duplicated."""
+    validate_timezone(timezone)
+    start, end = parse_quiet_hours(quiet_hours)
+    if Organization.objects.filter(slug=slug).exists():
+        raise ValidationError(f"an organization with slug {slug!r} already exists")
+    sender, created = Sender.objects.get_or_create(
+        code=sender_code,
+        defaults={"program_name": program_name or name, "help_contact": help_contact},
+    )
+    if created:
+        sender.full_clean()
+    elif program_name or help_contact:
+        sender.program_name = program_name or sender.program_name
+        sender.help_contact = help_contact or sender.help_contact
+        sender.save(update_fields=["program_name", "help_contact"])
+    org = Organization(
+        slug=slug,
+        name=name,
+        sender=sender,
+        timezone=timezone,
+        quiet_hours_start=start,
+        quiet_hours_end=end,
+    )
+    org.full_clean()
+    org.save()
+    return org
+
+
+def user_create(
+    *, organization: Organization, email: str, role: str, password: str | None = None
+) -> tuple[User, str | None]:
+    """Create (or reuse) a user and give them a role in the organization.
+
+    Returns the user and the generated password when none was given."""
+    if role not in Role.values:
+        raise ValidationError(f"role {role!r} must be one of {', '.join(Role.values)}")
+    user_model = get_user_model()
+    email = user_model.objects.normalize_email(email).strip()
+    if "@" not in email:
+        raise ValidationError(f"{email!r} is not an email address")
+    generated = None
+    with transaction.atomic():
+        user: User | None = user_model.objects.filter(username__iexact=email).first()
+        if user is None:
+            if password is None:
+                generated = password = secrets.token_urlsafe(12)
+            user = user_model.objects.create_user(username=email, email=email, password=password)
+        elif password is not None:
+            user.set_password(password)
+            user.save(update_fields=["password"])
+        Membership.objects.update_or_create(
+            user=user, organization=organization, defaults={"role": role}
+        )
+    return user, generated
+
+
+def api_token_create(*, user: User, name: str = "default") -> str:
+    """Create an API token and return the key; only its hash is kept."""
+    key = ApiToken.generate_key()
+    ApiToken.objects.create(user=user, name=name, key_hash=ApiToken.hash_key(key), prefix=key[5:13])
+    return key

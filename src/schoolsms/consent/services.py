@@ -1,0 +1,161 @@
+"""The only writer of consent records and their history, and of the block list."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from schoolsms.accounts.models import Organization, Sender
+from schoolsms.consent.models import (
+    BlockedNumber,
+    ConsentEvent,
+    ConsentRecord,
+    ConsentSource,
+    ConsentStatus,
+)
+
+_ANY = object()
+
+
+def consent_change(
+    *,
+    sender: Sender,
+    phone: str,
+    new_status: str,
+    source: str,
+    text: str = "",
+    actor: User | None = None,
+    organization: Organization | None = None,
+    expected_status: object = _ANY,
+    at: dt.datetime | None = None,
+) -> ConsentEvent | None:
+    """Move one number's consent on a sender to `new_status` and record why.
+
+    Compare-and-set: the UPDATE checks the status it read, so two concurrent changes never
+    both win. `expected_status` (a status, or None for "no record yet") makes the change
+    conditional. Returns the recorded event, or None when nothing changed.
+    """
+    if new_status not in ConsentStatus.values:
+        raise ValueError(f"unknown consent status {new_status!r}")
+    if source not in ConsentSource.values:
+        raise ValueError(f"unknown consent source {source!r}")
+    when = at or timezone.now()
+    for _ in range(5):
+        with transaction.atomic():
+            record = ConsentRecord.objects.filter(sender=sender, phone=phone).first()
+            old = record.status if record else None
+            if expected_status is not _ANY and old != expected_status:
+                return None
+            if old == new_status:
+                return None
+            if record is None:
+                try:
+                    with transaction.atomic():
+                        record = ConsentRecord.objects.create(
+                            sender=sender, phone=phone, status=new_status, changed_at=when
+                        )
+                except IntegrityError:
+                    continue  # somebody created it first; read again
+            else:
+                updated = ConsentRecord.objects.filter(pk=record.pk, status=old).update(
+                    status=new_status, changed_at=when
+                )
+                if updated != 1:
+                    continue  # changed under us; read again
+            return ConsentEvent.objects.create(
+                record=record,
+                old_status=old or "",
+                new_status=new_status,
+                source=source,
+                text=text,
+                actor=actor,
+                organization=organization,
+                created_at=when,
+            )
+    raise RuntimeError(f"consent for {phone} kept changing; gave up after 5 tries")
+
+
+def consent_create_pending(
+    *,
+    sender: Sender,
+    phones: Iterable[str],
+    organization: Organization | None = None,
+    source: str = ConsentSource.IMPORT,
+) -> int:
+    """Give every number that has no record on the sender a Pending Opt-In record.
+
+    Existing records are never touched. Set-based, for imports of many numbers.
+    Returns how many records were created."""
+    wanted = set(phones)
+    if not wanted:
+        return 0
+    now = timezone.now()
+    created = 0
+    with transaction.atomic():
+        existing: set[str] = set()
+        wanted_list = sorted(wanted)
+        for i in range(0, len(wanted_list), 5000):
+            chunk = wanted_list[i : i + 5000]
+            existing.update(
+                ConsentRecord.objects.filter(sender=sender, phone__in=chunk).values_list(
+                    "phone", flat=True
+                )
+            )
+        missing = sorted(wanted - existing)
+        for i in range(0, len(missing), 5000):
+            chunk = missing[i : i + 5000]
+            ConsentRecord.objects.bulk_create(
+                [
+                    ConsentRecord(
+                        sender=sender,
+                        phone=p,
+                        status=ConsentStatus.PENDING_OPT_IN,
+                        changed_at=now,
+                    )
+                    for p in chunk
+                ],
+                ignore_conflicts=True,
+            )
+            fresh = ConsentRecord.objects.filter(
+                sender=sender, phone__in=chunk, changed_at=now, events__isnull=True
+            ).values_list("id", flat=True)
+            events = [
+                ConsentEvent(
+                    record_id=rid,
+                    old_status="",
+                    new_status=ConsentStatus.PENDING_OPT_IN,
+                    source=source,
+                    organization=organization,
+                    created_at=now,
+                )
+                for rid in fresh
+            ]
+            ConsentEvent.objects.bulk_create(events)
+            created += len(events)
+    return created
+
+
+def number_block(
+    *,
+    organization: Organization,
+    phone: str,
+    reason: str = "",
+    actor: User | None = None,
+) -> bool:
+    """Put a number on the organization's block list. Returns False if it already was."""
+    _, created = BlockedNumber.objects.get_or_create(
+        organization=organization,
+        phone=phone,
+        defaults={"reason": reason, "created_by": actor},
+    )
+    return created
+
+
+def number_unblock(*, organization: Organization, phone: str) -> bool:
+    """Take a number off the block list. Returns False if it was not on it."""
+    deleted, _ = BlockedNumber.objects.filter(organization=organization, phone=phone).delete()
+    return deleted > 0

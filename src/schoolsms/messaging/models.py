@@ -1,0 +1,171 @@
+"""Broadcasts and their message rows: one row per (recipient, number), each ending with exactly
+one delivery result and, when undelivered, one reason.
+
+Lifecycle of a Message (`result`):
+
+    Not Sent Yet --claim--> Sending --carrier accepts--> Sent --receipt--> Sent + delivered_at
+         |                     |                           \\--receipt fails--> Failed to Send
+         |                     |--carrier refuses--> Failed to Send (reason from the code table)
+         |                     \\--retryable error--> Not Sent Yet (next_attempt_at later)
+         \\--eligibility (dispatch or send time)--> Ineligible to Send
+
+Ineligible and Failed rows always carry a reason; the others never do. A row moves only forward,
+through compare-and-set updates that name the result they expect.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from schoolsms.accounts.models import Organization, Sender
+from schoolsms.contacts.models import Contact
+
+
+class DeliveryResult(models.TextChoices):
+    NOT_SENT_YET = "not_sent_yet", "Not Sent Yet"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    INELIGIBLE_TO_SEND = "ineligible", "Ineligible to Send"
+    FAILED_TO_SEND = "failed", "Failed to Send"
+
+
+# The stage column of the SMS Log, as users know it.
+DELIVERY_STAGE = {
+    DeliveryResult.NOT_SENT_YET: "",
+    DeliveryResult.SENDING: "Sending",
+    DeliveryResult.SENT: "Sent",
+    DeliveryResult.INELIGIBLE_TO_SEND: "Undelivered",
+    DeliveryResult.FAILED_TO_SEND: "Undelivered",
+}
+
+UNDELIVERED = (DeliveryResult.INELIGIBLE_TO_SEND, DeliveryResult.FAILED_TO_SEND)
+
+
+class Reason(models.TextChoices):
+    # Ineligible to Send: our own rules stopped it.
+    NO_SMS_NUMBER = "no_sms_number", "The contact has no active SMS number"
+    BLOCKED = "blocked", "The number is on the block list"
+    OPTED_OUT = "opted_out", "The number has opted out (denied consent for SMS)"
+    PENDING_OPT_IN = "pending_opt_in", "Consent is still pending (Pending Opt-In)"
+    NOT_OPTED_IN = "not_opted_in", "The number has never opted in"
+    DUPLICATE_NUMBER = "duplicate_number", "Duplicate number: already texted in this broadcast"
+    # Failed to Send: the carrier refused it or could not deliver it.
+    CARRIER_ERROR = "carrier_error", "Carrier technical issue, error, overflow or outage"
+    CONTACT_ACCOUNT = "contact_account", "The phone line is suspended, invalid or no longer exists"
+    NO_SMS_CAPABILITY = "no_sms_capability", "The phone cannot receive SMS (or SMS is turned off)"
+
+
+INELIGIBLE_REASONS = (
+    Reason.NO_SMS_NUMBER,
+    Reason.BLOCKED,
+    Reason.OPTED_OUT,
+    Reason.PENDING_OPT_IN,
+    Reason.NOT_OPTED_IN,
+    Reason.DUPLICATE_NUMBER,
+)
+FAILED_REASONS = (Reason.CARRIER_ERROR, Reason.CONTACT_ACCOUNT, Reason.NO_SMS_CAPABILITY)
+
+
+class BroadcastStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SCHEDULED = "scheduled", "Scheduled"
+    SENDING = "sending", "Sending"
+    COMPLETE = "complete", "Complete"
+    CANCELED = "canceled", "Canceled"
+
+
+class Broadcast(models.Model):
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="broadcasts"
+    )
+    name = models.CharField(max_length=200)
+    text = models.TextField()
+    # Audience: empty lists mean "no filter"; all empty means every contact.
+    audience_roles = models.JSONField(default=list, blank=True)
+    audience_schools = models.JSONField(default=list, blank=True)
+    audience_external_ids = models.JSONField(default=list, blank=True)
+    emergency = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=10, choices=BroadcastStatus.choices, default=BroadcastStatus.DRAFT
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    scheduled_at = models.DateTimeField(null=True, blank=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    canceled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "-created_at"], name="broadcast_org_time")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=BroadcastStatus.values),
+                name="broadcast_status_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Message(models.Model):
+    broadcast = models.ForeignKey(Broadcast, on_delete=models.CASCADE, related_name="messages")
+    # Denormalized from the broadcast so reports filter one table by organization and date.
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    sender = models.ForeignKey(Sender, on_delete=models.PROTECT, related_name="+")
+    contact = models.ForeignKey(
+        Contact, null=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    phone = models.CharField(max_length=16, null=True, blank=True)  # E.164; NULL: no SMS number
+    result = models.CharField(
+        max_length=12, choices=DeliveryResult.choices, default=DeliveryResult.NOT_SENT_YET
+    )
+    reason = models.CharField(max_length=20, choices=Reason.choices, blank=True)
+    carrier_code = models.CharField(max_length=20, blank=True)
+    carrier_message_id = models.CharField(max_length=64, null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["broadcast", "result", "reason"], name="message_broadcast_result"),
+            models.Index(fields=["organization", "created_at", "id"], name="message_org_time"),
+            models.Index(fields=["carrier_message_id"], name="message_carrier_id"),
+            models.Index(fields=["phone"], name="message_phone"),
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                name="message_runnable",
+                condition=models.Q(result="not_sent_yet"),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(result__in=DeliveryResult.values), name="message_result_valid"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(result__in=["ineligible", "failed"], reason__in=Reason.values)
+                    | (~models.Q(result__in=["ineligible", "failed"]) & models.Q(reason=""))
+                ),
+                name="message_reason_iff_undelivered",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(result="sent") | models.Q(sent_at__isnull=False),
+                name="message_sent_has_sent_at",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phone or '—'} · {self.get_result_display()}"
+
+    @property
+    def delivery_stage(self) -> str:
+        return DELIVERY_STAGE[DeliveryResult(self.result)]

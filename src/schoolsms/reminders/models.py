@@ -1,0 +1,1 @@
+"""Reminder runs and the emails they sent."""

@@ -1,0 +1,59 @@
+"""Builders for tests: organizations, users and contacts in one call each."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.contrib.auth.models import User
+
+from schoolsms.accounts.models import Organization
+from schoolsms.accounts.services import organization_create, user_create
+from schoolsms.consent.services import consent_change
+from schoolsms.contacts.models import Contact, PhoneNumber
+
+PASSWORD = "correct-horse-battery-staple"  # noqa: S105 (test-only)
+
+
+def create_org(
+    slug: str = "springfield", sender_code: str = "67587", **kwargs: str
+) -> Organization:
+    kwargs.setdefault("name", slug.replace("-", " ").title() + " District")
+    kwargs.setdefault("program_name", "Springfield Schools Alerts")
+    kwargs.setdefault("help_contact", "help@springfield.example.org")
+    return organization_create(slug=slug, sender_code=sender_code, **kwargs)
+
+
+def create_user(org: Organization, email: str, role: str = "admin") -> User:
+    user, _ = user_create(organization=org, email=email, role=role, password=PASSWORD)
+    return user
+
+
+def create_contact(
+    org: Organization,
+    external_id: str,
+    phones: Sequence[str | tuple[str, bool]] = (),
+    *,
+    first_name: str = "Pat",
+    last_name: str = "Doe",
+    consent: str | None = None,
+    **fields: str,
+) -> Contact:
+    """Phones are E.164 strings (SMS enabled) or (e164, sms_enabled) pairs. With `consent`, each
+    SMS-enabled number gets that status on the organization's sender."""
+    contact = Contact.objects.create(
+        organization=org,
+        external_id=external_id,
+        first_name=first_name,
+        last_name=last_name,
+        **fields,
+    )
+    for position, item in enumerate(phones, start=1):
+        phone, enabled = (item, True) if isinstance(item, str) else item
+        PhoneNumber.objects.create(
+            contact=contact, position=position, phone=phone, sms_enabled=enabled
+        )
+        if enabled and consent:
+            consent_change(
+                sender=org.sender, phone=phone, new_status=consent, source="admin", organization=org
+            )
+    return contact

@@ -1,0 +1,35 @@
+"""URL map: the web tabs, the JSON API and the carrier webhooks."""
+
+from importlib import import_module
+
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from schoolsms.api import api
+from schoolsms.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("org/switch/", core_views.switch_organization, name="switch-organization"),
+    path("api/v1/", api.urls),
+]
+
+# Each app with pages has urls.py; mounted under its tab.
+for _app, _prefix in [
+    ("contacts", "contacts/"),
+    ("messaging", "broadcasts/"),
+    ("reports", "reports/"),
+    ("reminders", "reminders/"),
+    ("accounts", "settings/"),
+    ("carriers", "carriers/"),
+]:
+    try:
+        import_module(f"schoolsms.{_app}.urls")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"schoolsms.{_app}.urls":
+            raise
+        continue
+    urlpatterns.append(path(_prefix, include(f"schoolsms.{_app}.urls")))
