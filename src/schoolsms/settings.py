@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "axes",
+    "ninja",  # serves Swagger UI from its own static files, so the docs work offline
     "django_tasks",
     "django_tasks_db",
     "schoolsms.core",
