@@ -112,10 +112,16 @@ class Broadcast(models.Model):
 
 
 class Message(models.Model):
-    broadcast = models.ForeignKey(Broadcast, on_delete=models.CASCADE, related_name="messages")
+    # The single-column indexes Django would add on these foreign keys are left out: the
+    # composite indexes below start with them, and every index costs time at fan-out.
+    broadcast = models.ForeignKey(
+        Broadcast, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
     # Denormalized from the broadcast so reports filter one table by organization and date.
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    sender = models.ForeignKey(Sender, on_delete=models.PROTECT, related_name="+")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    sender = models.ForeignKey(Sender, on_delete=models.PROTECT, related_name="+", db_index=False)
     contact = models.ForeignKey(
         Contact, null=True, on_delete=models.SET_NULL, related_name="messages"
     )
@@ -138,12 +144,24 @@ class Message(models.Model):
         indexes = [
             models.Index(fields=["broadcast", "result", "reason"], name="message_broadcast_result"),
             models.Index(fields=["organization", "created_at", "id"], name="message_org_time"),
-            models.Index(fields=["carrier_message_id"], name="message_carrier_id"),
-            models.Index(fields=["phone"], name="message_phone"),
+            # Only rows a carrier has answered for have an id; callbacks look them up by it.
             models.Index(
-                fields=["next_attempt_at", "id"],
+                fields=["carrier_message_id"],
+                name="message_carrier_id",
+                condition=models.Q(carrier_message_id__isnull=False),
+            ),
+            models.Index(fields=["phone"], name="message_phone"),
+            # What the send loop claims next, per broadcast.
+            models.Index(
+                fields=["broadcast", "next_attempt_at", "id"],
                 name="message_runnable",
                 condition=models.Q(result="not_sent_yet"),
+            ),
+            # Rows handed to a carrier; the reconciler looks for old claims here.
+            models.Index(
+                fields=["claimed_at"],
+                name="message_sending",
+                condition=models.Q(result="sending"),
             ),
         ]
         constraints = [
@@ -169,3 +187,19 @@ class Message(models.Model):
     @property
     def delivery_stage(self) -> str:
         return DELIVERY_STAGE[DeliveryResult(self.result)]
+
+
+class SenderThrottle(models.Model):
+    """The shared token bucket for one sender's messages per second, across every worker.
+
+    `next_slot` is the epoch second at which the next message may go; a worker reserves n
+    slots by moving it forward n/mps in one UPDATE, then waits until its first slot.
+    """
+
+    sender = models.OneToOneField(
+        Sender, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    next_slot = models.FloatField(default=0.0)
+
+    def __str__(self) -> str:
+        return f"{self.sender_id} @ {self.next_slot:.3f}"

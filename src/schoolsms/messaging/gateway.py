@@ -1,0 +1,124 @@
+"""The gateway protocol every carrier implements, and the registry that finds a sender's gateway.
+
+Carriers live above messaging (`carriers/<name>/`), so messaging never imports them: each
+carrier registers a factory here by name (see `carriers/registry.py`), and `Sender.gateway`
+picks one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal, Protocol
+
+from django.http import HttpRequest
+
+from schoolsms.accounts.models import Sender
+
+if TYPE_CHECKING:
+    from schoolsms.messaging.models import Message
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    message_id: int  # our Message row; carriers may keep it to answer lookup()
+    to: str
+    sender: str
+    body: str
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    """One message's answer from a send request.
+
+    accepted: the carrier took it (`carrier_id`); `status` is "sending" when it has only queued it
+      (Twilio's `queued`) or "sent" when the answer already means the network accepted it (SMPP).
+    refused: the carrier said no with `code` (in the gateway's code family).
+    transient: nobody knows (timeout, 5xx); `code` names the kind (see codes.TRANSPORT).
+    """
+
+    message_id: int
+    kind: Literal["accepted", "refused", "transient"]
+    carrier_id: str = ""
+    status: Literal["sending", "sent"] = "sending"
+    code: str = ""
+    detail: str = ""
+
+
+# Carrier statuses in our words; gateways translate their own vocabulary into these.
+CarrierStatus = Literal["sending", "sent", "delivered", "failed"]
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    carrier_id: str
+    status: CarrierStatus
+    code: str = ""  # for failed: the carrier's code, in the gateway's code family
+    at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    sender_phone: str  # who texted (E.164)
+    to: str  # our short code or number
+    body: str
+    carrier_id: str = ""
+
+
+@dataclass(frozen=True)
+class LookupResult:
+    """What the carrier knows of one of our messages.
+
+    found None: this carrier cannot tell; False: it never received it; True: it has it.
+    """
+
+    found: bool | None
+    carrier_id: str = ""
+    status: CarrierStatus | None = None
+    code: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class Gateway(Protocol):
+    name: str
+    code_family: str  # which family of codes.CODES its codes belong to
+
+    def send_batch(self, messages: Sequence[OutboundMessage]) -> list[SendOutcome]: ...
+
+    def parse_status_callbacks(self, request: HttpRequest) -> list[StatusUpdate]: ...
+
+    def parse_inbound(self, request: HttpRequest) -> list[InboundMessage]: ...
+
+    def lookup(self, message: Message) -> LookupResult: ...
+
+    def send_reply(self, *, to: str, body: str) -> None:
+        """A keyword reply (STOP, START, HELP): not a broadcast row."""
+        ...
+
+
+GatewayFactory = Callable[[Sender], Gateway]
+_REGISTRY: dict[str, GatewayFactory] = {}
+
+
+class UnknownGateway(LookupError):
+    pass
+
+
+def gateway_register(*, name: str, factory: GatewayFactory) -> None:
+    _REGISTRY[name] = factory
+
+
+def gateway_names() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def gateway_for(sender: Sender) -> Gateway:
+    try:
+        factory = _REGISTRY[sender.gateway]
+    except KeyError:
+        raise UnknownGateway(
+            f"sender {sender.code} uses gateway {sender.gateway!r}, which is not one of "
+            f"{', '.join(gateway_names()) or '(none registered)'}"
+        ) from None
+    return factory(sender)
