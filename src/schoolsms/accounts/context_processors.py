@@ -6,9 +6,13 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from schoolsms.accounts.selectors import organizations_for_user
+
 
 def organization(request: HttpRequest) -> dict[str, Any]:
     return {
         "current_org": getattr(request, "organization", None),
         "current_membership": getattr(request, "membership", None),
+        # A callable, so the query runs only on pages that draw the organization switcher.
+        "user_organizations": lambda: list(organizations_for_user(request.user)),
     }

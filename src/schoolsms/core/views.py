@@ -9,13 +9,27 @@ from django.shortcuts import redirect
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
-from schoolsms.accounts.access import SESSION_KEY
+from schoolsms.accounts.access import SESSION_KEY, current_membership
 from schoolsms.accounts.models import Membership
+
+# The first tab a role lands on, in order of preference (later issues add the earlier ones).
+_LANDING = {
+    "admin": ("broadcasts:list", "contacts:list", "reports:index"),
+    "sender": ("broadcasts:list", "contacts:list", "reports:index"),
+    "viewer": ("reports:index", "contacts:list"),
+}
+_TABS = ("broadcasts", "contacts", "reports", "reminders", "settings")
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    for name in ("broadcasts:list", "contacts:list", "reports:index"):
+    membership = current_membership(request)
+    if membership is None:
+        return HttpResponse(
+            "Your account is not a member of any organization yet. Ask an administrator.",
+            status=403,
+        )
+    for name in _LANDING.get(membership.role, ()):
         try:
             return redirect(reverse(name))
         except NoReverseMatch:
@@ -32,8 +46,12 @@ def healthz(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def switch_organization(request: HttpRequest) -> HttpResponse:
-    org_id = request.POST.get("organization")
+    org_id = request.POST.get("organization", "")
     mine = Membership.objects.filter(user=request.user)  # type: ignore[misc]
-    if org_id and org_id.isdigit() and mine.filter(organization_id=int(org_id)).exists():
+    if org_id.isdigit() and mine.filter(organization_id=int(org_id)).exists():
         request.session[SESSION_KEY] = int(org_id)
+    # Back to the same tab, never to the same object: it belongs to the other organization.
+    tab = request.POST.get("next", "").strip("/").split("/")[0]
+    if tab in _TABS:
+        return redirect(f"/{tab}/")
     return redirect("home")

@@ -1,0 +1,169 @@
+"""Reads of contacts for pages and the API: search, detail, and each number's consent state."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db.models import Q, QuerySet
+
+from schoolsms.accounts.models import Organization
+from schoolsms.consent.models import BlockedNumber, ConsentEvent, ConsentRecord, ConsentStatus
+from schoolsms.contacts.models import Contact, PhoneNumber
+from schoolsms.phones import InvalidPhoneNumber, display, to_e164
+
+_DIGITS = re.compile(r"\d")
+_PHONE_CHARS = re.compile(r"^[\d\s().+-]+$")
+
+
+def _phone_query(text: str, region: str) -> Q | None:
+    """A number typed in any format matches exactly; four or more bare digits match a part."""
+    digits = "".join(_DIGITS.findall(text))
+    if len(digits) < 4:
+        return None
+    try:
+        e164 = to_e164(text, region)
+    except InvalidPhoneNumber:
+        if not _PHONE_CHARS.match(text):
+            return None  # letters mixed in: not a number
+        return Q(id__in=PhoneNumber.objects.filter(phone__contains=digits).values("contact_id"))
+    return Q(id__in=PhoneNumber.objects.filter(phone=e164).values("contact_id"))
+
+
+def contact_search(
+    *,
+    organization: Organization,
+    query: str = "",
+    role: str = "",
+    school: str = "",
+) -> QuerySet[Contact]:
+    """The organization's contacts matching every word of `query` (name, external id, email)
+    or the whole query as a phone number; optionally only one role and one school."""
+    qs = Contact.objects.filter(organization=organization)
+    if role:
+        qs = qs.filter(role=role)
+    if school:
+        qs = qs.filter(school=school)
+    text = query.strip()
+    if text:
+        by_words = Q()
+        for word in text.split():
+            by_words &= (
+                Q(first_name__icontains=word)
+                | Q(last_name__icontains=word)
+                | Q(external_id__iexact=word)
+                | Q(email__icontains=word)
+            )
+        phone = _phone_query(text, organization.phone_region)
+        qs = qs.filter(by_words | phone if phone is not None else by_words)
+    return qs.order_by("last_name", "first_name", "id")
+
+
+def contact_get(*, organization: Organization, pk: int) -> Contact | None:
+    return Contact.objects.filter(organization=organization, pk=pk).first()
+
+
+def school_names(*, organization: Organization) -> list[str]:
+    return list(
+        Contact.objects.filter(organization=organization)
+        .exclude(school="")
+        .values_list("school", flat=True)
+        .distinct()
+        .order_by("school")
+    )
+
+
+@dataclass
+class NumberState:
+    """One of a contact's numbers with what the school needs to know before texting it."""
+
+    position: int
+    phone: str
+    sms_enabled: bool
+    status: str | None  # a ConsentStatus value, or None: no record on this sender
+    status_label: str
+    changed_at: dt.datetime | None
+    blocked: bool
+    block_reason: str = ""
+    history: list[ConsentEvent] = field(default_factory=list)
+
+    @property
+    def display(self) -> str:
+        return display(self.phone)
+
+
+def _consent_map(organization: Organization, phones: Iterable[str]) -> dict[str, ConsentRecord]:
+    return {
+        r.phone: r
+        for r in ConsentRecord.objects.filter(sender_id=organization.sender_id, phone__in=phones)
+    }
+
+
+def _blocked_map(organization: Organization, phones: Iterable[str]) -> dict[str, BlockedNumber]:
+    return {
+        b.phone: b
+        for b in BlockedNumber.objects.filter(organization=organization, phone__in=phones)
+    }
+
+
+def number_states(
+    *, organization: Organization, numbers: Iterable[PhoneNumber], with_history: bool = False
+) -> list[NumberState]:
+    numbers = list(numbers)
+    phones = {n.phone for n in numbers}
+    records = _consent_map(organization, phones)
+    blocked = _blocked_map(organization, phones)
+    history: dict[str, list[ConsentEvent]] = {}
+    if with_history and records:
+        events = (
+            ConsentEvent.objects.filter(record__in=records.values())
+            .select_related("actor", "record", "organization")
+            .order_by("created_at", "id")
+        )
+        for event in events:
+            history.setdefault(event.record.phone, []).append(event)
+    states = []
+    for n in numbers:
+        record = records.get(n.phone)
+        block = blocked.get(n.phone)
+        states.append(
+            NumberState(
+                position=n.position,
+                phone=n.phone,
+                sms_enabled=n.sms_enabled,
+                status=record.status if record else None,
+                status_label=(
+                    ConsentStatus(record.status).label if record else "No consent record"
+                ),
+                changed_at=record.changed_at if record else None,
+                blocked=block is not None,
+                block_reason=block.reason if block else "",
+                history=history.get(n.phone, []),
+            )
+        )
+    return states
+
+
+def contact_numbers(*, contact: Contact, with_history: bool = True) -> list[NumberState]:
+    return number_states(
+        organization=contact.organization,
+        numbers=contact.phones.all(),
+        with_history=with_history,
+    )
+
+
+def numbers_for_contacts(
+    *, organization: Organization, contacts: Iterable[Contact]
+) -> dict[int, list[NumberState]]:
+    """Every listed contact's numbers with consent and block state, in three queries."""
+    ids = [c.pk for c in contacts]
+    numbers = list(
+        PhoneNumber.objects.filter(contact_id__in=ids).order_by("contact_id", "position")
+    )
+    states = number_states(organization=organization, numbers=numbers)
+    result: dict[int, list[NumberState]] = {pk: [] for pk in ids}
+    for number, state in zip(numbers, states, strict=True):
+        result[number.contact_id].append(state)
+    return result

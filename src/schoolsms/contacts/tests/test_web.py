@@ -1,0 +1,211 @@
+"""Contacts tab through the real HTTP stack: search, detail with consent history, block, import."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+
+from schoolsms import testing
+from schoolsms.consent.models import BlockedNumber, ConsentRecord
+from schoolsms.consent.services import consent_change
+from schoolsms.contacts.models import Contact
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def people(org: Any) -> dict[str, Contact]:
+    return {
+        "ana": testing.create_contact(
+            org,
+            "S-1",
+            ["+12175550142", ("+12175550143", False)],
+            first_name="Ana",
+            last_name="García",
+            email="ana@example.org",
+            school="Lincoln Elementary",
+            consent="opted_in",
+        ),
+        "bo": testing.create_contact(
+            org,
+            "S-2",
+            ["+12175550150"],
+            first_name="Bo",
+            last_name="Nguyen",
+            role="staff",
+            school="Central High",
+            consent="pending",
+        ),
+        "cy": testing.create_contact(org, "S-3", [], first_name="Cy", last_name="Adams"),
+    }
+
+
+def _names(response: Any) -> list[str]:
+    return [f"{c.first_name} {c.last_name}" for c, _ in response.context["rows"]]
+
+
+def test_list_shows_each_number_with_its_sms_status(admin_client: Any, people: Any) -> None:
+    response = admin_client.get("/contacts/")
+    assert response.status_code == 200
+    assert _names(response) == ["Cy Adams", "Ana García", "Bo Nguyen"]
+    html = response.content.decode()
+    assert "(217) 555-0142" in html
+    assert "Opted In" in html and "Pending Opt-In" in html and "SMS off" in html
+    assert "No phone number" in html
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("ana", ["Ana García"]),
+        ("garcía ana", ["Ana García"]),
+        ("S-2", ["Bo Nguyen"]),
+        ("ANA@EXAMPLE", ["Ana García"]),
+        ("(217) 555-0150", ["Bo Nguyen"]),
+        ("+1 217 555 0150", ["Bo Nguyen"]),
+        ("217.555.0143", ["Ana García"]),  # a number without SMS is still the contact's
+        ("0150", ["Bo Nguyen"]),
+        ("nobody", []),
+    ],
+)
+def test_search_by_name_id_email_and_phone_in_any_format(
+    admin_client: Any, people: Any, query: str, expected: list[str]
+) -> None:
+    response = admin_client.get("/contacts/", {"q": query})
+    assert _names(response) == expected
+
+
+def test_filters_by_role_and_school(admin_client: Any, people: Any) -> None:
+    assert _names(admin_client.get("/contacts/", {"role": "staff"})) == ["Bo Nguyen"]
+    response = admin_client.get("/contacts/", {"school": "Lincoln Elementary"})
+    assert _names(response) == ["Ana García"]
+    assert "Central High" in response.content.decode()  # offered as a choice
+
+
+def test_pagination_keeps_the_search(admin_client: Any, org: Any) -> None:
+    Contact.objects.bulk_create(
+        Contact(organization=org, external_id=f"X{i:03}", first_name="Kim", last_name=f"Z{i:03}")
+        for i in range(120)
+    )
+    first = admin_client.get("/contacts/", {"q": "kim"})
+    assert first.context["page"].paginator.count == 120
+    assert len(first.context["rows"]) == 50
+    assert "q=kim&amp;page=2" in first.content.decode()
+    last = admin_client.get("/contacts/", {"q": "kim", "page": 3})
+    assert _names(last)[-1] == "Kim Z119" and len(last.context["rows"]) == 20
+
+
+def test_detail_shows_numbers_status_and_history(
+    admin_client: Any, admin_user: Any, people: Any, org: Any
+) -> None:
+    ana = people["ana"]
+    consent_change(
+        sender=org.sender,
+        phone="+12175550142",
+        new_status="opted_out",
+        source="keyword",
+        text="STOP please",
+    )
+    consent_change(
+        sender=org.sender,
+        phone="+12175550142",
+        new_status="opted_in",
+        source="web",
+        actor=admin_user,
+    )
+    response = admin_client.get(f"/contacts/{ana.pk}/")
+    assert response.status_code == 200
+    numbers = response.context["numbers"]
+    assert [(n.phone, n.sms_enabled, n.status) for n in numbers] == [
+        ("+12175550142", True, "opted_in"),
+        ("+12175550143", False, None),
+    ]
+    assert [(e.old_status, e.new_status, e.source) for e in numbers[0].history] == [
+        ("", "opted_in", "admin"),
+        ("opted_in", "opted_out", "keyword"),
+        ("opted_out", "opted_in", "web"),
+    ]
+    html = response.content.decode()
+    assert "STOP please" in html
+    assert "admin@springfield.example.org" in html
+    assert "Keyword texted to the short code" in html
+    assert "No consent record" in html
+
+
+def test_block_and_unblock_from_the_contact_page(admin_client: Any, people: Any, org: Any) -> None:
+    ana = people["ana"]
+    page = f"/contacts/{ana.pk}/"
+    response = admin_client.post(
+        "/contacts/blocked/add/",
+        {"phone": "+12175550142", "reason": "asked by phone", "next": page},
+        follow=True,
+    )
+    assert response.redirect_chain == [(page, 302)]
+    blocked = BlockedNumber.objects.get(organization=org)
+    assert (blocked.phone, blocked.reason) == ("+12175550142", "asked by phone")
+    assert response.context["numbers"][0].blocked
+    assert "Blocked" in response.content.decode()
+    # Blocking never touches consent.
+    assert ConsentRecord.objects.get(phone="+12175550142").status == "opted_in"
+
+    admin_client.post("/contacts/blocked/remove/", {"phone": "+12175550142", "next": page})
+    assert not BlockedNumber.objects.exists()
+
+
+def test_block_list_page_accepts_any_format_and_rejects_garbage(
+    admin_client: Any, org: Any
+) -> None:
+    admin_client.post("/contacts/blocked/add/", {"phone": "(217) 555-0199", "reason": "x"})
+    assert list(BlockedNumber.objects.values_list("phone", flat=True)) == ["+12175550199"]
+    listing = admin_client.get("/contacts/blocked/")
+    assert "(217) 555-0199" in listing.content.decode()
+    bad = admin_client.post("/contacts/blocked/add/", {"phone": "call me"})
+    assert bad.status_code == 400
+    assert "is not a phone number" in bad.content.decode()
+
+
+def test_next_must_stay_on_this_site(admin_client: Any, org: Any) -> None:
+    response = admin_client.post(
+        "/contacts/blocked/add/", {"phone": "2175550199", "next": "https://evil.example/"}
+    )
+    assert response["Location"] == "/contacts/blocked/"
+
+
+def test_import_shows_the_summary(admin_client: Any, org: Any) -> None:
+    csv = (
+        "external_id,first_name,last_name,role,school,phone1,sms1\n"
+        "A1,Ana,García,guardian,Lincoln,(217) 555-0142,yes\n"
+        "A2,Bo,Nguyen,staff,Central,217-555-0150,no\n"
+    ).encode()
+    upload = io.BytesIO(csv)
+    upload.name = "roster.csv"
+    response = admin_client.post("/contacts/import/", {"file": upload})
+    assert response.status_code == 200
+    summary = response.context["summary"]
+    assert (summary.rows, summary.created, summary.pending_created) == (2, 2, 1)
+    assert "Imported roster.csv" in response.content.decode()
+    assert Contact.objects.filter(organization=org).count() == 2
+
+
+def test_a_failed_import_shows_every_bad_row_and_changes_nothing(
+    admin_client: Any, org: Any
+) -> None:
+    csv = (
+        "external_id,first_name,last_name,phone1\n"
+        "A1,Ana,García,(217) 555-0142\n"
+        "A2,Bo,Nguyen,not-a-phone\n"
+        "A3,,Adams,\n"
+    ).encode()
+    upload = io.BytesIO(csv)
+    upload.name = "roster.csv"
+    response = admin_client.post("/contacts/import/", {"file": upload})
+    assert response.status_code == 200
+    errors = response.context["errors"]
+    assert [(e.line, e.field) for e in errors] == [(3, "phone1"), (4, "first_name")]
+    html = response.content.decode()
+    assert "Nothing was imported: 2 problems in roster.csv" in html
+    assert "not-a-phone" in html
+    assert not Contact.objects.exists()
+    assert not ConsentRecord.objects.exists()

@@ -1,0 +1,17 @@
+"""URLs of the Contacts tab (mounted at /contacts/), including the block list pages."""
+
+from django.urls import path
+
+from schoolsms.consent import views as consent_views
+from schoolsms.contacts import views
+
+app_name = "contacts"
+
+urlpatterns = [
+    path("", views.contact_list, name="list"),
+    path("<int:pk>/", views.contact_detail, name="detail"),
+    path("import/", views.contact_import, name="import"),
+    path("blocked/", consent_views.blocked_list, name="blocked"),
+    path("blocked/add/", consent_views.number_block, name="block"),
+    path("blocked/remove/", consent_views.number_unblock, name="unblock"),
+]

@@ -1,0 +1,98 @@
+"""Pages of the Contacts tab: search and list, a contact's numbers and consent, CSV import."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+
+from schoolsms.accounts.access import ADMIN, READ, org_required
+from schoolsms.contacts import selectors
+from schoolsms.contacts.forms import ContactImportForm, ContactSearchForm
+
+PAGE_SIZE = 50
+
+
+def contacts_subtabs(request: HttpRequest, active: str) -> list[tuple[str, str, bool]]:
+    items = [
+        ("Contacts", reverse("contacts:list"), active == "list"),
+        ("Block list", reverse("contacts:blocked"), active == "blocked"),
+    ]
+    if request.membership.is_admin:  # type: ignore[attr-defined]
+        items.append(("Import", reverse("contacts:import"), active == "import"))
+    return items
+
+
+@org_required(READ)
+def contact_list(request: HttpRequest) -> HttpResponse:
+    org = request.organization  # type: ignore[attr-defined]
+    form = ContactSearchForm(request.GET or None, schools=selectors.school_names(organization=org))
+    filters: dict[str, str] = {}
+    if form.is_valid():
+        filters = {k: form.cleaned_data[k] for k in ("q", "role", "school")}
+    contacts = selectors.contact_search(
+        organization=org,
+        query=filters.get("q", ""),
+        role=filters.get("role", ""),
+        school=filters.get("school", ""),
+    )
+    page = Paginator(contacts, PAGE_SIZE).get_page(request.GET.get("page"))
+    numbers = selectors.numbers_for_contacts(organization=org, contacts=page.object_list)
+    rows = [(c, numbers.get(c.pk, [])) for c in page.object_list]
+    query = request.GET.copy()
+    query.pop("page", None)
+    context: dict[str, Any] = {
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "filtered": any(filters.values()),
+        "querystring": query.urlencode(),
+        "subtabs": contacts_subtabs(request, "list"),
+    }
+    return render(request, "contacts/list.html", context)
+
+
+@org_required(READ)
+def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = selectors.contact_get(organization=request.organization, pk=pk)  # type: ignore[attr-defined]
+    if contact is None:
+        raise Http404("No such contact in this organization.")
+    context = {
+        "contact": contact,
+        "numbers": selectors.contact_numbers(contact=contact),
+        "subtabs": contacts_subtabs(request, "list"),
+    }
+    return render(request, "contacts/detail.html", context)
+
+
+@org_required(ADMIN)
+def contact_import(request: HttpRequest) -> HttpResponse:
+    # Imported here: the import service belongs to the CLI's half of the app.
+    from schoolsms.contacts.services import ContactImportError, contacts_import
+
+    summary = None
+    errors = None
+    filename = ""
+    if request.method == "POST":
+        form = ContactImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            filename = upload.name
+            try:
+                summary = contacts_import(organization=request.organization, file=upload)  # type: ignore[attr-defined]
+            except ContactImportError as exc:
+                errors = exc.errors
+            form = ContactImportForm()
+    else:
+        form = ContactImportForm()
+    context = {
+        "form": form,
+        "summary": summary,
+        "errors": errors,
+        "filename": filename,
+        "subtabs": contacts_subtabs(request, "import"),
+    }
+    return render(request, "contacts/import.html", context)
