@@ -1,0 +1,176 @@
+"""Writes for broadcasts as users make them: create a draft, send or schedule it, cancel it."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections.abc import Sequence
+
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from schoolsms.accounts.models import Organization
+from schoolsms.contacts.models import ContactRole
+from schoolsms.messaging import selectors
+from schoolsms.messaging.models import Broadcast, BroadcastStatus
+from schoolsms.messaging.text import text_check
+
+# A schedule a little in the past is "now" (a slow form, clock skew); further back is a mistake.
+SCHEDULE_GRACE = dt.timedelta(minutes=5)
+
+CANCELABLE = (BroadcastStatus.DRAFT, BroadcastStatus.SCHEDULED, BroadcastStatus.SENDING)
+
+
+def _listing(values: Sequence[str], most: int = 10) -> str:
+    shown = ", ".join(values[:most])
+    return shown + (f" and {len(values) - most} more" if len(values) > most else "")
+
+
+def parse_external_ids(data: str) -> list[str]:
+    """External ids from pasted text or a file: a CSV with an `external_id` column, or ids one per
+    line (commas, semicolons and spaces also separate them). Duplicates are dropped."""
+    lines = [line for line in data.splitlines() if line.strip()]
+    if not lines:
+        return []
+    header = [h.strip().lower() for h in next(csv.reader([lines[0]]))]
+    if "external_id" in header:
+        reader = csv.DictReader(io.StringIO("\n".join(lines)))
+        assert reader.fieldnames is not None
+        column = next(f for f in reader.fieldnames if f.strip().lower() == "external_id")
+        ids = [(row.get(column) or "").strip() for row in reader]
+    else:
+        ids = re.split(r"[\s,;]+", data)
+    return list(dict.fromkeys(x for x in ids if x))
+
+
+def validate_text(*, organization: Organization, text: str) -> None:
+    if not text.strip():
+        raise ValidationError("the message text is empty")
+    check = text_check(text)
+    limit = organization.segment_limit
+    if check.segments > limit:
+        raise ValidationError(
+            f"the message is {check.segments} SMS segments long ({check.characters} characters, "
+            f"{check.encoding}); the limit for {organization.name} is {limit} "
+            f"segment{'s' if limit != 1 else ''}. Shorten the text"
+            + (" or replace the characters that force UCS-2" if check.encoding == "UCS-2" else "")
+            + "."
+        )
+
+
+def validate_audience(
+    *,
+    organization: Organization,
+    roles: Sequence[str],
+    schools: Sequence[str],
+    external_ids: Sequence[str],
+) -> None:
+    unknown_roles = [r for r in roles if r not in ContactRole.values]
+    if unknown_roles:
+        raise ValidationError(
+            f"unknown role {_listing(unknown_roles)} (choose from {', '.join(ContactRole.values)})"
+        )
+    if schools:
+        known = set(selectors.organization_schools(organization))
+        unknown = [s for s in schools if s not in known]
+        if unknown:
+            raise ValidationError(
+                f"no contact of {organization.name} is at school {_listing(unknown)}"
+                f" (schools: {_listing(sorted(known)) or 'none'})"
+            )
+    if external_ids:
+        missing = selectors.external_ids_missing(
+            organization=organization, external_ids=external_ids
+        )
+        if missing:
+            raise ValidationError(
+                f"{len(missing)} external id{'s are' if len(missing) != 1 else ' is'} not "
+                f"{'contacts' if len(missing) != 1 else 'a contact'} of {organization.name}: "
+                f"{_listing(missing, 20)}"
+            )
+
+
+def broadcast_create(
+    *,
+    organization: Organization,
+    name: str,
+    text: str,
+    created_by: User | None = None,
+    roles: Sequence[str] = (),
+    schools: Sequence[str] = (),
+    external_ids: Sequence[str] = (),
+    emergency: bool = False,
+) -> Broadcast:
+    """Create a draft broadcast after checking its name, text and audience."""
+    name = name.strip()
+    if not name:
+        raise ValidationError("the broadcast name is empty")
+    if len(name) > 200:
+        raise ValidationError("the broadcast name is longer than 200 characters")
+    validate_text(organization=organization, text=text)
+    roles = list(dict.fromkeys(r.strip().lower() for r in roles if r.strip()))
+    schools = list(dict.fromkeys(s.strip() for s in schools if s.strip()))
+    external_ids = list(dict.fromkeys(x.strip() for x in external_ids if x.strip()))
+    validate_audience(
+        organization=organization, roles=roles, schools=schools, external_ids=external_ids
+    )
+    return Broadcast.objects.create(
+        organization=organization,
+        name=name,
+        text=text,
+        created_by=created_by,
+        audience_roles=roles,
+        audience_schools=schools,
+        audience_external_ids=external_ids,
+        emergency=emergency,
+    )
+
+
+def broadcast_send(*, broadcast: Broadcast, at: dt.datetime | None = None) -> Broadcast:
+    """Move a draft to scheduled and queue its dispatch, now or at `at`."""
+    from schoolsms.messaging.tasks import broadcast_dispatch_task
+
+    now = timezone.now()
+    if at is not None:
+        if timezone.is_naive(at):
+            raise ValueError("`at` must be timezone-aware")
+        if at < now - SCHEDULE_GRACE:
+            raise ValidationError(
+                f"the scheduled time {at.isoformat(timespec='minutes')} is in the past"
+            )
+    run_after = at if at is not None and at > now else None
+    with transaction.atomic():
+        moved = Broadcast.objects.filter(pk=broadcast.pk, status=BroadcastStatus.DRAFT).update(
+            status=BroadcastStatus.SCHEDULED, scheduled_at=at or now
+        )
+        if moved != 1:
+            broadcast.refresh_from_db(fields=["status"])
+            raise ValidationError(
+                f"broadcast {broadcast.pk} is {broadcast.get_status_display().lower()}; "
+                "only a draft can be sent",
+                code="state",
+            )
+        transaction.on_commit(
+            lambda: broadcast_dispatch_task.using(run_after=run_after).enqueue(broadcast.pk)
+        )
+    broadcast.refresh_from_db()
+    return broadcast
+
+
+def broadcast_cancel(*, broadcast: Broadcast) -> Broadcast:
+    """Cancel a broadcast that is not finished; rows not sent yet are never sent."""
+    moved = Broadcast.objects.filter(pk=broadcast.pk, status__in=CANCELABLE).update(
+        status=BroadcastStatus.CANCELED, canceled_at=timezone.now()
+    )
+    broadcast.refresh_from_db()
+    if moved != 1:
+        raise ValidationError(
+            f"broadcast {broadcast.pk} is already {broadcast.get_status_display().lower()}; "
+            "it cannot be canceled",
+            code="state",
+        )
+    return broadcast
