@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination, paginate
 
@@ -112,16 +112,17 @@ def _http_error(exc: ValidationError) -> HttpError:
 
 def _get(request: HttpRequest, broadcast_id: int, *, write: bool) -> Broadcast:
     """A broadcast of one of the caller's organizations; another organization's is a 404."""
+    user_id = cast(int, request.user.pk)  # TokenAuth set an authenticated user
     broadcast = (
         Broadcast.objects.select_related("organization", "created_by")
-        .filter(pk=broadcast_id, organization__memberships__user_id=request.user.pk)
+        .filter(pk=broadcast_id, organization__memberships__user_id=user_id)
         .first()
     )
     if broadcast is None:
         raise HttpError(404, f"no broadcast {broadcast_id}")
     if write:
         role = (
-            Membership.objects.filter(user_id=request.user.pk, organization=broadcast.organization)
+            Membership.objects.filter(user_id=user_id, organization=broadcast.organization)
             .values_list("role", flat=True)
             .first()
         )
@@ -142,7 +143,7 @@ def broadcasts_list(request: HttpRequest, org: str | None = None) -> QuerySet[Br
     response={201: BroadcastDetailOut, **ERRORS},
     summary="Create a draft broadcast (checks its text and audience)",
 )
-def broadcasts_create(request: HttpRequest, payload: BroadcastIn) -> tuple[int, Broadcast]:
+def broadcasts_create(request: HttpRequest, payload: BroadcastIn) -> Status[Broadcast]:
     membership = api_membership(request, payload.org, SEND)
     try:
         broadcast = services.broadcast_create(
@@ -157,7 +158,7 @@ def broadcasts_create(request: HttpRequest, payload: BroadcastIn) -> tuple[int, 
         )
     except ValidationError as exc:
         raise _http_error(exc) from None
-    return 201, broadcast
+    return Status(201, broadcast)
 
 
 @router.get("/{broadcast_id}", response={200: BroadcastDetailOut, **ERRORS}, summary="Show one")
