@@ -95,7 +95,7 @@ def test_contacts_file_with_unknown_ids_names_them(org: Any, tmp_path: Path) -> 
     make_audience(org)
     ids = tmp_path / "ids.txt"
     ids.write_text("S1\nGHOST-1\nGHOST-2\n")
-    with pytest.raises(CommandError, match="2 external ids are not contacts .*: GHOST-1, GHOST-2"):
+    with pytest.raises(CommandError, match=r"2 external ids are not contacts .*: GHOST-1, GHOST-2"):
         run("send", "--org=springfield", "--name=N", "--message=Hi", f"--contacts={ids}")
 
 
