@@ -1,0 +1,161 @@
+"""Reads: who should get a reminder now, and what reminders were sent before."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
+
+from schoolsms.accounts.models import Organization
+from schoolsms.consent.models import BlockedNumber, ConsentRecord, ConsentStatus
+from schoolsms.contacts.models import Contact, PhoneNumber
+from schoolsms.phones import masked
+from schoolsms.reminders.models import (
+    EmailOutcome,
+    ReminderEmail,
+    ReminderRun,
+    SkipReason,
+)
+from schoolsms.reminders.texts import flyer_language
+
+REMINDER_INTERVAL = dt.timedelta(days=7)
+
+
+@dataclass
+class Recipient:
+    contact: Contact
+    phones: list[str]  # E.164, the numbers still Pending Opt-In
+    skip_reason: str = ""
+
+    @property
+    def address(self) -> str:
+        return self.contact.email
+
+    @property
+    def language(self) -> str:
+        return flyer_language(self.contact.language)
+
+    @property
+    def masked_phones(self) -> list[str]:
+        return [masked(p) for p in self.phones]
+
+
+@dataclass
+class ReminderPlan:
+    to_send: list[Recipient] = field(default_factory=list)
+    skipped: list[Recipient] = field(default_factory=list)
+
+    def skipped_by_reason(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for r in self.skipped:
+            counts[r.skip_reason] = counts.get(r.skip_reason, 0) + 1
+        return counts
+
+
+def pending_numbers(*, organization: Organization) -> QuerySet[PhoneNumber]:
+    """The organization's SMS-enabled numbers (on contacts with an email address) whose consent
+    on its sender is Pending Opt-In and that are not blocked. Numbers found unable to take texts
+    (landlines) are left out: asking someone to text from a landline helps nobody."""
+    pending = ConsentRecord.objects.filter(
+        sender_id=organization.sender_id,
+        phone=OuterRef("phone"),
+        status=ConsentStatus.PENDING_OPT_IN,
+    )
+    blocked = BlockedNumber.objects.filter(organization=organization, phone=OuterRef("phone"))
+    return (
+        PhoneNumber.objects.filter(
+            contact__organization=organization, sms_enabled=True, sms_capable=True
+        )
+        .exclude(contact__email="")
+        .filter(Exists(pending))
+        .exclude(Exists(blocked))
+        .select_related("contact")
+        .order_by("contact__last_name", "contact__first_name", "contact_id", "position")
+    )
+
+
+def reminder_plan(
+    *, organization: Organization, force: bool = False, now: dt.datetime | None = None
+) -> ReminderPlan:
+    """Who gets a reminder if one is sent now, and who is skipped and why.
+
+    Without `force`, a contact emailed a reminder in the last 7 days is skipped, and so is one
+    whose current address the mail server refused outright (5xx) the last time it was tried:
+    retrying a dead address every week would never end."""
+    now = now or timezone.now()
+    by_contact: dict[int, Recipient] = {}
+    seen_phones: dict[int, set[str]] = {}
+    for number in pending_numbers(organization=organization):
+        recipient = by_contact.get(number.contact_id)
+        if recipient is None:
+            recipient = by_contact[number.contact_id] = Recipient(number.contact, [])
+            seen_phones[number.contact_id] = set()
+        if number.phone not in seen_phones[number.contact_id]:
+            seen_phones[number.contact_id].add(number.phone)
+            recipient.phones.append(number.phone)
+    plan = ReminderPlan()
+    if force:
+        plan.to_send = list(by_contact.values())
+        return plan
+
+    recent = set(
+        ReminderEmail.objects.filter(
+            organization=organization,
+            outcome=EmailOutcome.SENT,
+            sent_at__gte=now - REMINDER_INTERVAL,
+        ).values_list("contact_id", flat=True)
+    )
+    # The latest attempt per (contact, address) decides whether the address is dead.
+    last_attempt: dict[tuple[int | None, str], bool] = {}
+    for contact_id, address, outcome, permanent in (
+        ReminderEmail.objects.filter(
+            organization=organization, outcome__in=[EmailOutcome.SENT, EmailOutcome.FAILED]
+        )
+        .order_by("id")
+        .values_list("contact_id", "address", "outcome", "permanent")
+    ):
+        last_attempt[(contact_id, address.lower())] = outcome == EmailOutcome.FAILED and permanent
+    for contact_id, recipient in by_contact.items():
+        if contact_id in recent:
+            recipient.skip_reason = SkipReason.RECENTLY_REMINDED
+        elif last_attempt.get((contact_id, recipient.address.lower())):
+            recipient.skip_reason = SkipReason.ADDRESS_REJECTED
+        (plan.skipped if recipient.skip_reason else plan.to_send).append(recipient)
+    return plan
+
+
+def reminders_for_contact(contact: Contact) -> QuerySet[ReminderEmail]:
+    """Every reminder email considered for the contact, newest first (sent, failed, skipped)."""
+    return (
+        ReminderEmail.objects.filter(contact=contact, organization_id=contact.organization_id)
+        .select_related("run", "run__started_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def runs_for_organization(*, organization: Organization, limit: int = 20) -> list[ReminderRun]:
+    return list(
+        ReminderRun.objects.filter(organization=organization).select_related("started_by")[:limit]
+    )
+
+
+def run_get(*, organization: Organization, run_id: int) -> ReminderRun | None:
+    return (
+        ReminderRun.objects.filter(organization=organization, pk=run_id)
+        .select_related("started_by")
+        .first()
+    )
+
+
+def run_active(*, organization: Organization) -> ReminderRun | None:
+    return (
+        ReminderRun.objects.filter(organization=organization, status__in=["queued", "running"])
+        .order_by("-id")
+        .first()
+    )
+
+
+def run_emails(*, run: ReminderRun) -> QuerySet[ReminderEmail]:
+    return run.emails.select_related("contact").order_by("id")
