@@ -167,8 +167,15 @@ TASKS = {
 SCHOOLSMS_RETRY_BASE_DELAY = env_float("SCHOOLSMS_RETRY_BASE_DELAY", 30.0, minimum=0)
 SCHOOLSMS_RETRY_LIMIT = env_int("SCHOOLSMS_RETRY_LIMIT", 4, minimum=1)
 SCHOOLSMS_SEND_BATCH_SIZE = env_int("SCHOOLSMS_SEND_BATCH_SIZE", 500, minimum=1)
+# Send tasks started per broadcast, so that several workers can share one.
+SCHOOLSMS_SEND_TASKS = env_int("SCHOOLSMS_SEND_TASKS", 4, minimum=1)
+# Seconds a row may stay in Sending before the carrier is asked what became of it.
+SCHOOLSMS_SEND_LEASE = env_float("SCHOOLSMS_SEND_LEASE", 120.0, minimum=0)
 SCHOOLSMS_SIMULATOR_CALLBACK_DELAY = env_float("SCHOOLSMS_SIMULATOR_CALLBACK_DELAY", 2.0, minimum=0)
-SCHOOLSMS_SIMULATOR_SCENARIO = env_str("SCHOOLSMS_SIMULATOR_SCENARIO")
+# Unset: the shipped demo mix of failures; set empty: every number is delivered.
+SCHOOLSMS_SIMULATOR_SCENARIO = env_str(
+    "SCHOOLSMS_SIMULATOR_SCENARIO", str(PACKAGE_DIR / "carriers" / "simulator" / "demo_scenario.csv")
+)
 
 LOGGING = {
     "version": 1,
