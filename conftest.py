@@ -14,6 +14,16 @@ from schoolsms import testing
 CHROMIUM = "/usr/bin/chromium"
 
 
+@pytest.fixture(autouse=True)
+def _simulator_for_tests(settings: Any, monkeypatch: Any) -> None:
+    """Tests get a carrier simulator that delivers everything at once, unless a test sets a
+    scenario; the environment is set too, for worker processes a test starts."""
+    settings.SCHOOLSMS_SIMULATOR_SCENARIO = ""
+    settings.SCHOOLSMS_SIMULATOR_CALLBACK_DELAY = 0
+    monkeypatch.setenv("SCHOOLSMS_SIMULATOR_SCENARIO", "")
+    monkeypatch.setenv("SCHOOLSMS_SIMULATOR_CALLBACK_DELAY", "0")
+
+
 @pytest.fixture
 def org(db: Any) -> Any:
     return testing.create_org()
