@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import openpyxl
+import pytest
+
+from schoolsms.reports.exports import SMS_LOG_HEADER, SMS_STATUS_HEADER, safe_text
+from schoolsms.reports.tests.conftest import District
+
+pytestmark = pytest.mark.django_db
+
+
+def _csv(response: Any) -> list[list[str]]:
+    assert response.streaming  # written while it is sent, not built in memory first
+    body = b"".join(response.streaming_content).decode()
+    return list(csv.reader(io.StringIO(body)))
+
+
+def test_formula_cells_are_defused_and_phone_numbers_stay_readable() -> None:
+    assert safe_text("=1+2") == "'=1+2"
+    assert safe_text("+1 Picture day") == "'+1 Picture day"
+    assert safe_text("-2+3") == "'-2+3"
+    assert safe_text("@SUM(1)") == "'@SUM(1)"
+    assert safe_text("\tx") == "'\tx"
+    assert safe_text("\rx") == "'\rx"
+    assert safe_text("+12175550101") == "+12175550101"  # E.164: a number, not a formula
+    assert safe_text("+1217555010=") == "'+1217555010="
+    assert safe_text("Snow day") == "Snow day"
+    assert safe_text("") == ""
+
+
+def test_sms_log_csv_is_the_page_selection_with_protected_cells(
+    viewer_client: Any, district: District
+) -> None:
+    response = viewer_client.get("/reports/sms-log/export.csv", {"broadcast": district.snow.id})
+    assert response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    rows = _csv(response)
+    assert rows[0] == SMS_LOG_HEADER
+    body = {r[3] + "/" + r[5]: dict(zip(SMS_LOG_HEADER, r, strict=True)) for r in rows[1:]}
+    assert len(body) == 5
+    evil = body["'-2+3/+12175550104"]
+    assert evil["contact_name"] == "'=cmd|' /C calc'!A0 @SUM(1)"
+    assert evil["delivery_stage"] == "Undelivered"
+    assert evil["delivery_result"] == "Failed to Send"
+    assert evil["reason_code"] == "contact_account"
+    assert evil["carrier_error_code"] == "30003"
+    sent = body["S100/+12175550101"]
+    assert sent["delivery_result"] == "Sent" and sent["delivered_at"] == sent["date"]
+    assert sent["date"].endswith("12:00:00")  # local time of the organization
+    assert body["S400/"]["reason"] == "The contact has no active SMS number"
+    # Every text cell starting with = + - @ is defused.
+    for row in rows[1:]:
+        for cell in row:
+            assert not cell.startswith(("=", "-", "@")), cell
+            assert not cell.startswith("+") or cell[1:].isdigit(), cell
+
+
+def test_picture_broadcast_name_is_defused_in_csv(viewer_client: Any, district: District) -> None:
+    rows = _csv(
+        viewer_client.get("/reports/sms-log/export.csv", {"broadcast": district.picture.id})
+    )
+    assert {r[2] for r in rows[1:]} == {"'+1 Picture day"}
+
+
+def test_sms_log_xlsx_has_the_same_rows(viewer_client: Any, district: District) -> None:
+    response = viewer_client.get("/reports/sms-log/export.xlsx", {"result": "failed"})
+    assert response.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    sheet = book.active
+    values = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert values[0] == SMS_LOG_HEADER
+    assert len(values) == 2
+    row = dict(zip(SMS_LOG_HEADER, values[1], strict=True))
+    assert row["contact_external_id"] == "'-2+3"
+    assert row["phone"] == "+12175550104"
+    assert row["carrier_error_code"] == "30003"
+    assert row["date"].hour == 12  # a real date-time cell, in the org's time zone
+
+
+def test_sms_status_exports(viewer_client: Any, district: District) -> None:
+    rows = _csv(viewer_client.get("/reports/sms-status/export.csv"))
+    assert rows[0] == SMS_STATUS_HEADER
+    by_phone = {r[2]: r for r in rows[1:]}
+    assert set(by_phone) == {f"+1217555010{i}" for i in range(1, 6)}
+    assert by_phone["+12175550102"][3] == "Opted Out"
+    assert by_phone["+12175550104"][5] == "yes"  # blocked
+    assert by_phone["+12175550104"][:2] == ["'-2+3", "'=cmd|' /C calc'!A0 @SUM(1)"]
+    assert by_phone["+12175550105"][3:5] == ["Pending Opt-In", ""]  # no record yet
+    only_out = _csv(viewer_client.get("/reports/sms-status/export.csv", {"status": "opted_out"}))
+    assert [r[2] for r in only_out[1:]] == ["+12175550102"]
+    response = viewer_client.get("/reports/sms-status/export.xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    assert book.active.max_row == 6
