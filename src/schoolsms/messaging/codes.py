@@ -1,4 +1,4 @@
-"""The one table that maps carrier codes (Twilio and SMPP) to a delivery result, reason and retry rule."""
+"""The one table mapping carrier codes (Twilio, SMPP) to a result, a reason and a retry rule."""
 
 from __future__ import annotations
 
@@ -23,8 +23,6 @@ class CodeOutcome:
     retryable: bool = False
     # Attempts allowed in total for this code; None means SCHOOLSMS_RETRY_LIMIT.
     max_attempts: int | None = None
-    # Retry later and slower than the base delay (queue overflow).
-    slow: bool = False
     alert: bool = False  # our own account is in trouble: an admin must look
 
 
@@ -37,7 +35,7 @@ _RETRY = CodeOutcome(_FAILED, Reason.CARRIER_ERROR, retryable=True)
 CODES: dict[tuple[str, str], CodeOutcome] = {
     # Twilio, reference §2.
     (TWILIO, "21610"): CodeOutcome(DeliveryResult.INELIGIBLE_TO_SEND, Reason.OPTED_OUT),
-    (TWILIO, "30001"): CodeOutcome(_FAILED, Reason.CARRIER_ERROR, retryable=True, slow=True),
+    (TWILIO, "30001"): _RETRY,
     (TWILIO, "21611"): _RETRY,
     (TWILIO, "30002"): CodeOutcome(_FAILED, Reason.CARRIER_ERROR, alert=True),
     (TWILIO, "30003"): _ACCOUNT,

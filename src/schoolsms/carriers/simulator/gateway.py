@@ -1,0 +1,127 @@
+"""The carrier simulator: answers sends the way Twilio's Messages API does, keeps what it
+accepted, and later sends Twilio's status callbacks through the real webhook."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import uuid
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from schoolsms.accounts.models import Sender
+from schoolsms.carriers import twilio_wire
+from schoolsms.carriers.simulator.models import SimulatedMessage
+from schoolsms.carriers.simulator.scenario import scenario_codes
+from schoolsms.messaging import codes
+from schoolsms.messaging.gateway import (
+    InboundMessage,
+    LookupResult,
+    OutboundMessage,
+    SendOutcome,
+    StatusUpdate,
+)
+from schoolsms.messaging.models import Message
+
+
+def auth_token(sender: Sender) -> str:
+    """The token the simulator signs its callbacks with: the sender's `auth_token` option,
+    or one derived from SECRET_KEY."""
+    configured = (sender.gateway_options or {}).get("auth_token")
+    if configured:
+        return str(configured)
+    key = settings.SECRET_KEY.encode()
+    return hmac.new(key, f"simulator:{sender.code}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def new_sid() -> str:
+    return "SM" + uuid.uuid4().hex
+
+
+class SimulatorGateway:
+    name = "simulator"
+    code_family = codes.TWILIO
+
+    def __init__(self, sender: Sender) -> None:
+        self.sender = sender
+
+    def send_batch(self, messages: Sequence[OutboundMessage]) -> list[SendOutcome]:
+        """Twilio's answer per message: 21xxx scenario codes are refused at once (HTTP 400);
+        everything else is `queued`, and the callbacks follow from a task."""
+        from schoolsms.carriers.simulator.tasks import simulator_callbacks_task
+
+        scenario = scenario_codes(settings.SCHOOLSMS_SIMULATOR_SCENARIO)
+        now = timezone.now()
+        outcomes: list[SendOutcome] = []
+        accepted: list[SimulatedMessage] = []
+        for message in messages:
+            code = scenario.get(message.to, "")
+            if code.startswith("21"):
+                outcomes.append(SendOutcome(message.message_id, "refused", code=code))
+                continue
+            sid = new_sid()
+            accepted.append(
+                SimulatedMessage(
+                    sid=sid,
+                    message_ref=message.message_id,
+                    sender=message.sender,
+                    to=message.to,
+                    body=message.body,
+                    status="queued",
+                    error_code=code,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            outcomes.append(SendOutcome(message.message_id, "accepted", carrier_id=sid))
+        if accepted:
+            delay = settings.SCHOOLSMS_SIMULATOR_CALLBACK_DELAY
+            with transaction.atomic():
+                SimulatedMessage.objects.bulk_create(accepted)
+                simulator_callbacks_task.using(
+                    run_after=now + dt.timedelta(seconds=delay) if delay else None
+                ).enqueue(self.sender.code, [m.sid for m in accepted])
+        return outcomes
+
+    def parse_status_callbacks(self, request: HttpRequest) -> list[StatusUpdate]:
+        return twilio_wire.parse_status_form(request.POST)
+
+    def parse_inbound(self, request: HttpRequest) -> list[InboundMessage]:
+        return twilio_wire.parse_inbound_form(request.POST)
+
+    def lookup(self, message: Message) -> LookupResult:
+        """Like fetching the message from Twilio; without a sid, the simulator finds it by our
+        message id among what it accepted since the row's claim."""
+        if message.carrier_message_id:
+            found = SimulatedMessage.objects.filter(sid=message.carrier_message_id)
+        else:
+            found = SimulatedMessage.objects.filter(message_ref=message.pk)
+            if message.claimed_at:
+                found = found.filter(created_at__gte=message.claimed_at)
+        stored = found.order_by("-id").first()
+        if stored is None:
+            return LookupResult(found=False)
+        status = twilio_wire.STATUSES.get(stored.status)
+        return LookupResult(
+            found=True,
+            carrier_id=stored.sid,
+            status=status,
+            code=stored.error_code if status == "failed" else "",
+        )
+
+    def send_reply(self, *, to: str, body: str) -> None:
+        now = timezone.now()
+        SimulatedMessage.objects.create(
+            sid=new_sid(),
+            sender=self.sender.code,
+            to=to,
+            body=body,
+            status="delivered",
+            created_at=now,
+            updated_at=now,
+        )

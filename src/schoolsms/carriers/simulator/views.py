@@ -1,0 +1,54 @@
+"""The simulator's webhook views: signature-checked like Twilio's, then the same code path
+a real carrier's callbacks take."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.shortcuts import get_object_or_404
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from schoolsms.accounts.models import Sender
+from schoolsms.carriers import twilio_wire
+from schoolsms.carriers.simulator.gateway import SimulatorGateway, auth_token
+from schoolsms.messaging.callbacks import (
+    inbound_handle,
+    status_callbacks_finish,
+    status_updates_apply,
+)
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+def _verified(request: HttpRequest, sender_code: str) -> Sender | None:
+    sender = get_object_or_404(Sender, code=sender_code)
+    if not twilio_wire.signature_valid(request, auth_token(sender)):
+        return None
+    return sender
+
+
+@csrf_exempt
+@require_POST
+def status_callback(request: HttpRequest, sender_code: str) -> HttpResponse:
+    sender = _verified(request, sender_code)
+    if sender is None:
+        return HttpResponseForbidden("bad signature")
+    gateway = SimulatorGateway(sender)
+    report = status_updates_apply(
+        family=gateway.code_family, updates=gateway.parse_status_callbacks(request)
+    )
+    status_callbacks_finish(report)
+    return HttpResponse(status=200)
+
+
+@csrf_exempt
+@require_POST
+def inbound(request: HttpRequest, sender_code: str) -> HttpResponse:
+    sender = _verified(request, sender_code)
+    if sender is None:
+        return HttpResponseForbidden("bad signature")
+    gateway = SimulatorGateway(sender)
+    for message in gateway.parse_inbound(request):
+        inbound_handle(gateway=gateway, sender=sender, inbound=message)
+    # The reply goes out through the API (so it is recorded), not as TwiML.
+    return HttpResponse(EMPTY_TWIML, content_type="text/xml")

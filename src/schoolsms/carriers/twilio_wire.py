@@ -1,0 +1,86 @@
+"""Twilio's webhook wire format: status callbacks, inbound texts and X-Twilio-Signature.
+
+Shared by the simulator (which speaks it) and any real Twilio gateway."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+
+from django.conf import settings
+from django.core.exceptions import DisallowedHost
+from django.http import HttpRequest, QueryDict
+from twilio.request_validator import RequestValidator
+
+from schoolsms.messaging.gateway import CarrierStatus, InboundMessage, StatusUpdate
+
+# Twilio message statuses in our words (reference §2); the others (read, receiving, ...)
+# say nothing about delivery.
+STATUSES: dict[str, CarrierStatus] = {
+    "queued": "sending",
+    "accepted": "sending",
+    "scheduled": "sending",
+    "sending": "sending",
+    "sent": "sent",
+    "delivered": "delivered",
+    "undelivered": "failed",
+    "failed": "failed",
+}
+
+
+def _done_date(raw: str) -> dt.datetime | None:
+    """RawDlrDoneDate, `YYMMDDhhmm` (UTC)."""
+    try:
+        return dt.datetime.strptime(raw, "%y%m%d%H%M").replace(tzinfo=dt.UTC)
+    except ValueError:
+        return None
+
+
+def parse_status_form(form: QueryDict) -> list[StatusUpdate]:
+    sid = form.get("MessageSid") or form.get("SmsSid") or ""
+    status = STATUSES.get((form.get("MessageStatus") or form.get("SmsStatus") or "").lower())
+    if not sid or status is None:
+        return []
+    return [
+        StatusUpdate(
+            carrier_id=sid,
+            status=status,
+            code=form.get("ErrorCode") or "",
+            at=_done_date(form.get("RawDlrDoneDate") or ""),
+        )
+    ]
+
+
+def parse_inbound_form(form: QueryDict) -> list[InboundMessage]:
+    sender_phone = form.get("From") or ""
+    if not sender_phone:
+        return []
+    return [
+        InboundMessage(
+            sender_phone=sender_phone,
+            to=form.get("To") or "",
+            body=form.get("Body") or "",
+            carrier_id=form.get("MessageSid") or form.get("SmsSid") or "",
+        )
+    ]
+
+
+def public_url(request: HttpRequest) -> str:
+    """The URL the carrier requested, as the public sees it (behind a TLS proxy the request
+    itself only knows the inside address)."""
+    return settings.SCHOOLSMS_PUBLIC_URL + request.get_full_path()
+
+
+def signature_valid(request: HttpRequest, auth_token: str) -> bool:
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not signature or not auth_token:
+        return False
+    validator = RequestValidator(auth_token)
+    candidates = {public_url(request)}
+    with contextlib.suppress(DisallowedHost):
+        candidates.add(request.build_absolute_uri())
+    return any(validator.validate(url, request.POST, signature) for url in candidates)
+
+
+def sign(*, url: str, params: dict[str, str], auth_token: str) -> str:
+    return RequestValidator(auth_token).compute_signature(url, params)

@@ -1,0 +1,7 @@
+"""Carrier webhooks, one prefix per carrier."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("simulator/", include("schoolsms.carriers.simulator.urls")),
+]

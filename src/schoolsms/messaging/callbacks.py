@@ -1,0 +1,172 @@
+"""What carriers tell us after a send: delivery receipts (applied forward-only) and inbound
+texts (keywords change consent and get their reply)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from schoolsms.accounts.models import Organization, Sender
+from schoolsms.consent.keywords import keyword_classify, reply_for
+from schoolsms.consent.models import ConsentSource, ConsentStatus
+from schoolsms.consent.services import consent_change
+from schoolsms.messaging.gateway import Gateway, InboundMessage, StatusUpdate
+from schoolsms.messaging.models import Message
+from schoolsms.messaging.pipeline import (
+    FAILED,
+    NOT_SENT,
+    SENDING,
+    SENT,
+    after_failures,
+    failure_decide,
+    opt_out_by_carrier,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class CallbackReport:
+    applied: int = 0
+    ignored: int = 0
+    broadcasts: set[int] = field(default_factory=set)
+    retries: dict[int, dt.datetime] = field(default_factory=dict)  # broadcast -> earliest retry
+
+
+def _table() -> str:
+    return connection.ops.quote_name(Message._meta.db_table)
+
+
+def _returning(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+
+
+def _apply_failure(
+    update: StatusUpdate, family: str, now: dt.datetime, report: CallbackReport
+) -> bool:
+    row = (
+        Message.objects.filter(
+            carrier_message_id=update.carrier_id,
+            result__in=[SENDING, SENT],
+            delivered_at__isnull=True,
+        )
+        .values("id", "result", "attempts", "phone", "organization_id", "broadcast_id")
+        .first()
+    )
+    if row is None:
+        return False
+    decision = failure_decide(family=family, code=update.code, attempts=row["attempts"], now=now)
+    base = Message.objects.filter(
+        pk=row["id"], result=row["result"], carrier_message_id=update.carrier_id
+    )
+    if decision.next_attempt_at is not None:
+        changed = base.update(
+            result=NOT_SENT,
+            next_attempt_at=decision.next_attempt_at,
+            carrier_code=decision.carrier_code,
+            carrier_message_id=None,  # a late copy of this callback then matches nothing
+            claimed_at=None,
+            sent_at=None,
+            updated_at=now,
+        )
+        if changed:
+            previous = report.retries.get(row["broadcast_id"])
+            if previous is None or decision.next_attempt_at < previous:
+                report.retries[row["broadcast_id"]] = decision.next_attempt_at
+    else:
+        changed = base.update(
+            result=decision.result,
+            reason=decision.reason,
+            carrier_code=decision.carrier_code,
+            updated_at=now,
+        )
+        if changed and decision.opted_out:
+            opt_out_by_carrier(message_ids=[row["id"]], code=update.code)
+        elif changed and decision.result == FAILED:
+            after_failures(
+                organization_id=row["organization_id"],
+                failed=[(row["phone"] or "", decision.reason)],
+            )
+    if changed:
+        report.broadcasts.add(row["broadcast_id"])
+    return bool(changed)
+
+
+def status_updates_apply(*, family: str, updates: Iterable[StatusUpdate]) -> CallbackReport:
+    """Apply delivery receipts. Forward-only: every UPDATE names the results it may move
+    from, so duplicates and late arrivals (a `sent` after `delivered`) change nothing."""
+    report = CallbackReport()
+    now = timezone.now()
+    table = _table()
+    for update in updates:
+        at = connection.ops.adapt_datetimefield_value(update.at or now)
+        stamp = connection.ops.adapt_datetimefield_value(now)
+        rows: list[tuple[Any, ...]] = []
+        if update.status == "sent":
+            rows = _returning(
+                f"UPDATE {table} SET result = %s, sent_at = %s, updated_at = %s "
+                "WHERE carrier_message_id = %s AND result = %s RETURNING broadcast_id",
+                [SENT, at, stamp, update.carrier_id, SENDING],
+            )
+        elif update.status == "delivered":
+            rows = _returning(
+                f"UPDATE {table} SET result = %s, sent_at = COALESCE(sent_at, %s), "
+                "delivered_at = %s, updated_at = %s "
+                "WHERE carrier_message_id = %s AND result IN (%s, %s) AND delivered_at IS NULL "
+                "RETURNING broadcast_id",
+                [SENT, at, at, stamp, update.carrier_id, SENDING, SENT],
+            )
+        elif update.status == "failed":
+            with transaction.atomic():
+                applied = _apply_failure(update, family, now, report)
+            report.applied += applied
+            report.ignored += not applied
+            continue
+        for (broadcast_id,) in rows:
+            report.broadcasts.add(int(broadcast_id))
+        report.applied += len(rows)
+        report.ignored += not rows
+    return report
+
+
+def status_callbacks_finish(report: CallbackReport) -> None:
+    """Schedule retries and complete broadcasts whose last row just settled."""
+    from schoolsms.messaging.tasks import broadcast_follow_up
+
+    broadcast_follow_up(broadcast_ids=report.broadcasts, retries=report.retries)
+
+
+def _organization_for(sender: Sender) -> Organization | None:
+    orgs = list(Organization.objects.filter(sender=sender)[:2])
+    return orgs[0] if len(orgs) == 1 else None
+
+
+def inbound_handle(*, gateway: Gateway, sender: Sender, inbound: InboundMessage) -> str | None:
+    """Act on a text sent to our sender. Returns the reply sent, if any.
+
+    Keywords change consent at once (FCC: honour revocation promptly) and get the reply CTIA
+    requires; HELP is answered even for numbers that never subscribed."""
+    keyword = keyword_classify(inbound.body)
+    if keyword is None:
+        logger.info("inbound text from %s is not a keyword", inbound.sender_phone[-4:])
+        return None
+    if keyword in ("opt_out", "opt_in"):
+        consent_change(
+            sender=sender,
+            phone=inbound.sender_phone,
+            new_status=ConsentStatus.OPTED_OUT if keyword == "opt_out" else ConsentStatus.OPTED_IN,
+            source=ConsentSource.KEYWORD,
+            text=inbound.body,
+            organization=_organization_for(sender),
+        )
+    reply = reply_for(keyword, sender)
+    gateway.send_reply(to=inbound.sender_phone, body=reply)
+    return reply

@@ -1,0 +1,50 @@
+"""Numbers that cannot take SMS: marked after three permanent failures in a row, reset by admins."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import Q
+
+from schoolsms.accounts.models import Organization
+from schoolsms.contacts.models import PhoneNumber
+from schoolsms.messaging.models import DeliveryResult, Message, Reason
+
+FAILURES_IN_A_ROW = 3
+_INCAPABLE = (Reason.CONTACT_ACCOUNT, Reason.NO_SMS_CAPABILITY)
+# Rows that reached the carrier: the ones that say whether the number works.
+_ATTEMPTED = Q(result__in=[DeliveryResult.SENT, DeliveryResult.FAILED_TO_SEND])
+
+
+def capability_check(*, organization_id: int, phones: Iterable[str]) -> list[str]:
+    """Mark numbers whose last three attempted broadcasts all failed permanently as
+    contact_account or no_sms_capability. Returns the numbers newly marked."""
+    marked = []
+    for phone in sorted(set(phones)):
+        last = list(
+            Message.objects.filter(_ATTEMPTED, organization_id=organization_id, phone=phone)
+            .order_by("-broadcast_id", "-id")
+            .values_list("broadcast_id", "result", "reason")[: FAILURES_IN_A_ROW * 2]
+        )
+        per_broadcast: dict[int, tuple[str, str]] = {}
+        for broadcast_id, result, reason in last:
+            per_broadcast.setdefault(broadcast_id, (result, reason))
+        recent = list(per_broadcast.values())[:FAILURES_IN_A_ROW]
+        if len(recent) == FAILURES_IN_A_ROW and all(
+            result == DeliveryResult.FAILED_TO_SEND and reason in _INCAPABLE
+            for result, reason in recent
+        ):
+            updated = PhoneNumber.objects.filter(
+                contact__organization_id=organization_id, phone=phone, sms_capable=True
+            ).update(sms_capable=False)
+            if updated:
+                marked.append(phone)
+    return marked
+
+
+def phone_capability_reset(*, organization: Organization, phone: str) -> int:
+    """An admin says the number can take SMS again (e.g. the landline became a mobile).
+    Returns how many of the organization's phone rows were changed."""
+    return PhoneNumber.objects.filter(
+        contact__organization=organization, phone=phone, sms_capable=False
+    ).update(sms_capable=True)

@@ -1,0 +1,99 @@
+"""Fan-out: a broadcast's audience becomes message rows, with eligibility decided in SQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from schoolsms.contacts.models import Contact
+from schoolsms.messaging.models import Broadcast, BroadcastStatus
+
+# Order of checks (issue 3): no_sms_number, blocked, opted_out, pending_opt_in, not_opted_in;
+# then, among rows still eligible, every row after the first for one phone is duplicate_number.
+# One statement for SQLite and PostgreSQL: both have window functions and CASE.
+_FAN_OUT_SQL = """
+INSERT INTO messaging_message (
+    broadcast_id, organization_id, sender_id, contact_id, phone,
+    result, reason, carrier_code, attempts, created_at, updated_at
+)
+SELECT %s, %s, %s, ranked.contact_id, ranked.phone,
+    CASE WHEN ranked.reason = '' AND ranked.rn = 1 THEN 'not_sent_yet' ELSE 'ineligible' END,
+    CASE WHEN ranked.reason = '' AND ranked.rn > 1 THEN 'duplicate_number'
+         ELSE ranked.reason END,
+    '', 0, %s, %s
+FROM (
+    SELECT checked.contact_id, checked.phone, checked.position, checked.reason,
+        ROW_NUMBER() OVER (
+            PARTITION BY checked.phone, checked.reason
+            ORDER BY checked.contact_id, checked.position
+        ) AS rn
+    FROM (
+        SELECT contacts_contact.id AS contact_id, p.phone AS phone, p.position AS position,
+            CASE
+                WHEN p.phone IS NULL THEN 'no_sms_number'
+                WHEN bn.id IS NOT NULL THEN 'blocked'
+                WHEN cr.status = 'opted_out' THEN 'opted_out'
+                WHEN cr.status = 'pending' THEN 'pending_opt_in'
+                WHEN cr.status IS NULL THEN 'not_opted_in'
+                ELSE ''
+            END AS reason
+        FROM contacts_contact
+        LEFT JOIN contacts_phonenumber p
+            ON p.contact_id = contacts_contact.id AND p.sms_enabled AND p.sms_capable
+        LEFT JOIN consent_consentrecord cr ON cr.sender_id = %s AND cr.phone = p.phone
+        LEFT JOIN consent_blockednumber bn ON bn.organization_id = %s AND bn.phone = p.phone
+        WHERE {audience}
+    ) checked
+) ranked
+ORDER BY ranked.contact_id, ranked.position
+"""
+
+
+def _audience_where(broadcast: Broadcast) -> tuple[str, list[Any]]:
+    """The audience as a WHERE clause on contacts_contact, compiled by the ORM."""
+    contacts = Contact.objects.filter(organization_id=broadcast.organization_id)
+    if broadcast.audience_roles:
+        contacts = contacts.filter(role__in=broadcast.audience_roles)
+    if broadcast.audience_schools:
+        contacts = contacts.filter(school__in=broadcast.audience_schools)
+    if broadcast.audience_external_ids:
+        contacts = contacts.filter(external_id__in=broadcast.audience_external_ids)
+    query = contacts.query
+    sql, params = query.get_compiler(using="default").compile(query.where)
+    return sql, list(params)
+
+
+def broadcast_fan_out(*, broadcast_id: int, now: dt.datetime | None = None) -> int | None:
+    """Create the broadcast's message rows, once. Returns how many rows were created, or None
+    when it was already dispatched (or is no longer going out)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        # The dispatched_at compare-and-set makes a second dispatch (a retried task, a second
+        # worker) a no-op; it commits together with the rows.
+        claimed = Broadcast.objects.filter(
+            pk=broadcast_id, dispatched_at__isnull=True, status=BroadcastStatus.SENDING
+        ).update(dispatched_at=now)
+        if claimed != 1:
+            return None
+        broadcast = Broadcast.objects.select_related("organization").get(pk=broadcast_id)
+        org = broadcast.organization
+        where_sql, where_params = _audience_where(broadcast)
+        stamp = connection.ops.adapt_datetimefield_value(now)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _FAN_OUT_SQL.format(audience=where_sql),
+                [
+                    broadcast.pk,
+                    org.pk,
+                    org.sender_id,
+                    stamp,
+                    stamp,
+                    org.sender_id,
+                    org.pk,
+                    *where_params,
+                ],
+            )
+            return int(cursor.rowcount)
