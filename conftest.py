@@ -24,6 +24,12 @@ def _simulator_for_tests(settings: Any, monkeypatch: Any) -> None:
     monkeypatch.setenv("SCHOOLSMS_SIMULATOR_CALLBACK_DELAY", "0")
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """Test users get a fast hasher: the real one costs about half a second per user."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def org(db: Any) -> Any:
     return testing.create_org()
