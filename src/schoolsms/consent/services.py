@@ -85,15 +85,16 @@ def consent_create_pending(
     phones: Iterable[str],
     organization: Organization | None = None,
     source: str = ConsentSource.IMPORT,
+    at: dt.datetime | None = None,
 ) -> int:
     """Give every number that has no record on the sender a Pending Opt-In record.
 
     Existing records are never touched. Set-based, for imports of many numbers.
-    Returns how many records were created."""
+    `at` backdates the records (demo data, migrations). Returns how many were created."""
     wanted = set(phones)
     if not wanted:
         return 0
-    now = timezone.now()
+    now = at or timezone.now()
     created = 0
     with transaction.atomic():
         existing: set[str] = set()
