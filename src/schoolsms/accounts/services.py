@@ -114,3 +114,51 @@ def api_token_create(*, user: User, name: str = "default") -> str:
     key = ApiToken.generate_key()
     ApiToken.objects.create(user=user, name=name, key_hash=ApiToken.hash_key(key), prefix=key[5:13])
     return key
+
+
+def organization_update(
+    *, organization: Organization, name: str, timezone: str, quiet_hours: str
+) -> Organization:
+    """Change what an admin may change about their organization: name, time zone, quiet hours."""
+    validate_timezone(timezone)
+    start, end = parse_quiet_hours(quiet_hours)
+    organization.name = name.strip()
+    organization.timezone = timezone
+    organization.quiet_hours_start, organization.quiet_hours_end = start, end
+    organization.full_clean(exclude=["slug", "sender"])
+    organization.save(update_fields=["name", "timezone", "quiet_hours_start", "quiet_hours_end"])
+    return organization
+
+
+def sender_update(*, sender: Sender, program_name: str, help_contact: str) -> Sender:
+    """Change the program name and HELP contact the short code's replies use.
+
+    The code itself is not changed here: consent belongs to it."""
+    sender.program_name = program_name.strip()
+    sender.help_contact = help_contact.strip()
+    sender.full_clean()
+    sender.save(update_fields=["program_name", "help_contact"])
+    return sender
+
+
+def api_token_revoke(*, user: User, token_id: int) -> bool:
+    """Delete one of the user's own tokens. Returns False if it was not theirs or is gone."""
+    deleted, _ = ApiToken.objects.filter(user=user, pk=token_id).delete()
+    return deleted > 0
+
+
+def membership_role_set(*, organization: Organization, user_id: int, role: str) -> Membership:
+    """Change a member's role; the last admin of an organization cannot stop being one."""
+    if role not in Role.values:
+        raise ValidationError(f"role {role!r} must be one of {', '.join(Role.values)}")
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().get(
+            organization=organization, user_id=user_id
+        )
+        if membership.role == Role.ADMIN and role != Role.ADMIN:
+            admins = Membership.objects.filter(organization=organization, role=Role.ADMIN)
+            if admins.count() <= 1:
+                raise ValidationError("an organization needs at least one admin")
+        Membership.objects.filter(pk=membership.pk).update(role=role)
+        membership.role = role
+    return membership

@@ -1,0 +1,185 @@
+"""Pages of the Settings tab (admins only): organization and sender, users and roles, API tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from schoolsms.accounts import services
+from schoolsms.accounts.access import ADMIN, org_required
+from schoolsms.accounts.forms import (
+    OrganizationForm,
+    RoleForm,
+    SenderForm,
+    TokenCreateForm,
+    UserAddForm,
+    quiet_hours_text,
+)
+from schoolsms.accounts.models import ApiToken, Membership, Organization
+
+# Secrets shown once, on the page after the POST that made them, then gone from the session.
+_PASSWORD_ONCE = "schoolsms_new_password"  # noqa: S105 (a session key, not a password)
+_KEY_ONCE = "schoolsms_new_api_key"
+
+
+def _subtabs(active: str) -> list[tuple[str, str, bool]]:
+    return [
+        ("Organization", reverse("accounts:organization"), active == "organization"),
+        ("Users", reverse("accounts:users"), active == "users"),
+        ("API tokens", reverse("accounts:tokens"), active == "tokens"),
+    ]
+
+
+def _form_errors(form: Any, exc: ValidationError) -> None:
+    for message in exc.messages:
+        form.add_error(None, message)
+
+
+def _sender_is_shared(org: Organization) -> bool:
+    return Organization.objects.filter(sender_id=org.sender_id).exclude(pk=org.pk).exists()
+
+
+@org_required(ADMIN)
+def organization_settings(request: HttpRequest) -> HttpResponse:
+    org: Organization = request.organization  # type: ignore[attr-defined]
+    shared = _sender_is_shared(org)
+    org_form = OrganizationForm(
+        initial={"name": org.name, "timezone": org.timezone, "quiet_hours": quiet_hours_text(org)}
+    )
+    sender_form = SenderForm(
+        initial={
+            "program_name": org.sender.program_name,
+            "help_contact": org.sender.help_contact,
+        }
+    )
+    status = 200
+    if request.method == "POST":
+        which = request.POST.get("form")
+        if which == "organization":
+            org_form = OrganizationForm(request.POST)
+            if org_form.is_valid():
+                try:
+                    services.organization_update(organization=org, **org_form.cleaned_data)
+                except ValidationError as exc:
+                    _form_errors(org_form, exc)
+                else:
+                    messages.success(request, "Organization settings saved.")
+                    return redirect("accounts:organization")
+        elif which == "sender" and not shared:
+            sender_form = SenderForm(request.POST)
+            if sender_form.is_valid():
+                try:
+                    services.sender_update(sender=org.sender, **sender_form.cleaned_data)
+                except ValidationError as exc:
+                    _form_errors(sender_form, exc)
+                else:
+                    messages.success(request, "Sender settings saved.")
+                    return redirect("accounts:organization")
+        else:
+            return HttpResponse("This cannot be changed here.", status=400)
+        status = 400
+    context = {
+        "org": org,
+        "org_form": org_form,
+        "sender_form": sender_form,
+        "sender_shared": shared,
+        "subtabs": _subtabs("organization"),
+    }
+    return render(request, "accounts/organization.html", context, status=status)
+
+
+@org_required(ADMIN)
+def users(request: HttpRequest) -> HttpResponse:
+    org: Organization = request.organization  # type: ignore[attr-defined]
+    form = UserAddForm()
+    status = 200
+    if request.method == "POST":
+        form = UserAddForm(request.POST)
+        if form.is_valid():
+            try:
+                user, password = services.user_create(
+                    organization=org,
+                    email=form.cleaned_data["email"],
+                    role=form.cleaned_data["role"],
+                )
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            else:
+                if password:
+                    request.session[_PASSWORD_ONCE] = {"email": user.email, "password": password}
+                messages.success(request, f"{user.email} is now a member of {org.name}.")
+                return redirect("accounts:users")
+        status = 400
+    members = (
+        Membership.objects.filter(organization=org)
+        .select_related("user")
+        .order_by("user__email", "user__username")
+    )
+    context = {
+        "members": members,
+        "form": form,
+        "roles": RoleForm.base_fields["role"].choices,  # type: ignore[attr-defined]
+        "new_password": request.session.pop(_PASSWORD_ONCE, None),
+        "subtabs": _subtabs("users"),
+    }
+    return render(request, "accounts/users.html", context, status=status)
+
+
+@require_POST
+@org_required(ADMIN)
+def user_role(request: HttpRequest) -> HttpResponse:
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse("Choose a role.", status=400)
+    try:
+        membership = services.membership_role_set(
+            organization=request.organization,  # type: ignore[attr-defined]
+            user_id=form.cleaned_data["user_id"],
+            role=form.cleaned_data["role"],
+        )
+    except Membership.DoesNotExist:
+        raise Http404("No such member in this organization.") from None
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        role = membership.get_role_display()
+        messages.success(request, f"{membership.user.email} is now {role}.")
+    return redirect("accounts:users")
+
+
+@org_required(ADMIN)
+def tokens(request: HttpRequest) -> HttpResponse:
+    form = TokenCreateForm()
+    status = 200
+    if request.method == "POST":
+        form = TokenCreateForm(request.POST)
+        if form.is_valid():
+            key = services.api_token_create(
+                user=request.user,  # type: ignore[arg-type]
+                name=form.cleaned_data["name"],
+            )
+            request.session[_KEY_ONCE] = {"key": key, "name": form.cleaned_data["name"]}
+            return redirect("accounts:tokens")
+        status = 400
+    context = {
+        "tokens": ApiToken.objects.filter(user=request.user).order_by("-created_at"),  # type: ignore[misc]
+        "form": form,
+        "new_key": request.session.pop(_KEY_ONCE, None),
+        "subtabs": _subtabs("tokens"),
+    }
+    return render(request, "accounts/tokens.html", context, status=status)
+
+
+@require_POST
+@org_required(ADMIN)
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    if not services.api_token_revoke(user=request.user, token_id=pk):  # type: ignore[arg-type]
+        raise Http404("No such token.")
+    messages.success(request, "The token is revoked: requests using it are refused from now on.")
+    return redirect("accounts:tokens")
