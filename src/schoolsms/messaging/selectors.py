@@ -42,7 +42,7 @@ def audience_preview(
     contacts = audience_contacts(
         organization=organization, roles=roles, schools=schools, external_ids=external_ids
     )
-    numbers = PhoneNumber.objects.filter(contact__in=contacts, sms_enabled=True)
+    numbers = PhoneNumber.objects.filter(contact__in=contacts, sms_enabled=True, sms_capable=True)
     return {"contacts": contacts.count(), "numbers": numbers.count()}
 
 

@@ -99,10 +99,15 @@ def test_parse_external_ids_from_lines_pastes_and_csv() -> None:
     assert services.parse_external_ids("  \n") == []
 
 
-def test_send_schedules_and_enqueues_dispatch_after_commit(org: Any) -> None:
+def test_send_schedules_and_enqueues_dispatch_after_commit(
+    org: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     broadcast = create(org)
     at = timezone.now() + dt.timedelta(hours=2)
-    services.broadcast_send(broadcast=broadcast, at=at)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        services.broadcast_send(broadcast=broadcast, at=at)
+        assert not DBTaskResult.objects.exists()  # not before the commit
+    assert len(callbacks) == 1
     broadcast.refresh_from_db()
     assert broadcast.status == BroadcastStatus.SCHEDULED
     assert broadcast.scheduled_at == at
@@ -112,17 +117,24 @@ def test_send_schedules_and_enqueues_dispatch_after_commit(org: Any) -> None:
     assert not DBTaskResult.objects.ready().exists()
 
 
-def test_send_now_runs_as_soon_as_a_worker_is_free(org: Any) -> None:
+def test_send_now_runs_as_soon_as_a_worker_is_free(
+    org: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     broadcast = create(org)
-    services.broadcast_send(broadcast=broadcast)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.broadcast_send(broadcast=broadcast)
     assert DBTaskResult.objects.ready().get().args_kwargs["args"] == [broadcast.pk]
 
 
-def test_only_a_draft_can_be_sent(org: Any) -> None:
+def test_only_a_draft_can_be_sent(org: Any, django_capture_on_commit_callbacks: Any) -> None:
     broadcast = create(org)
-    services.broadcast_send(broadcast=broadcast)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.broadcast_send(broadcast=broadcast)
     expected = f"broadcast {broadcast.pk} is scheduled; only a draft"
-    with pytest.raises(ValidationError, match=expected):
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(ValidationError, match=expected),
+    ):
         services.broadcast_send(broadcast=broadcast)
     assert DBTaskResult.objects.count() == 1
 

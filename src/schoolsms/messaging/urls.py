@@ -1,0 +1,18 @@
+"""URLs of the Broadcasts tab (mounted at /broadcasts/)."""
+
+from django.urls import path
+
+from schoolsms.messaging import views
+
+app_name = "broadcasts"
+
+urlpatterns = [
+    path("", views.broadcast_list, name="list"),
+    path("new/", views.broadcast_new, name="new"),
+    path("new/check/", views.text_check_partial, name="check"),
+    path("new/audience/", views.audience_partial, name="audience"),
+    path("<int:pk>/", views.broadcast_detail, name="detail"),
+    path("<int:pk>/progress/", views.progress_partial, name="progress"),
+    path("<int:pk>/send/", views.broadcast_send, name="send"),
+    path("<int:pk>/cancel/", views.broadcast_cancel, name="cancel"),
+]
