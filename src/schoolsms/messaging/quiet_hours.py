@@ -12,6 +12,10 @@ from phonenumbers import timezone as phone_timezone
 from schoolsms.accounts.models import Organization
 
 
+# An area code that straddles a time-zone line maps to two zones; more means no real place.
+MAX_ZONES = 2
+
+
 @functools.lru_cache(maxsize=65536)
 def number_time_zones(phone: str) -> tuple[str, ...]:
     """The zones of the number's area code; empty when unknown (the caller falls back)."""
@@ -19,8 +23,14 @@ def number_time_zones(phone: str) -> tuple[str, ...]:
         parsed = phonenumbers.parse(phone, None)
     except phonenumbers.NumberParseException:
         return ()
-    zones = phone_timezone.time_zones_for_number(parsed)
-    return tuple(z for z in zones if z != phone_timezone.UNKNOWN_TIMEZONE)
+    zones = tuple(
+        z
+        for z in phone_timezone.time_zones_for_number(parsed)
+        if z != phone_timezone.UNKNOWN_TIMEZONE
+    )
+    # Toll-free and other non-geographic numbers map to every zone of the country; their
+    # "strictest" window would never open, so they take the organization's zone instead.
+    return zones if len(zones) <= MAX_ZONES else ()
 
 
 def _opening_in_zone(

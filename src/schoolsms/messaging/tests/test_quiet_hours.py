@@ -1,0 +1,108 @@
+"""Quiet hours in the number's own time zone, with the time passed in (no clock mocking)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from schoolsms import testing
+from schoolsms.carriers.simulator.models import SimulatedMessage
+from schoolsms.messaging import pipeline
+from schoolsms.messaging.dispatch import broadcast_fan_out
+from schoolsms.messaging.models import Broadcast, BroadcastStatus, Message
+from schoolsms.messaging.quiet_hours import quiet_until
+from schoolsms.messaging.tests.pipeline_helpers import make_broadcast
+
+UTC = dt.UTC
+NEW_YORK = "+12125550101"  # 212: America/New_York
+LOS_ANGELES = "+14155550101"  # 415: America/Los_Angeles
+HONOLULU = "+18085550101"  # 808: Pacific/Honolulu
+
+
+class Org:
+    """Just the fields quiet_until reads."""
+
+    def __init__(self, start: str | None = "21:00", end: str | None = "08:00", tz: str = "UTC"):
+        self.quiet_hours_start = dt.time.fromisoformat(start) if start else None
+        self.quiet_hours_end = dt.time.fromisoformat(end) if end else None
+        self.timezone = tz
+
+
+def at(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def test_same_instant_is_quiet_in_one_zone_and_not_in_another() -> None:
+    now = at("2026-01-15T03:30")  # 22:30 in New York, 19:30 in Los Angeles, 17:30 Honolulu
+    org: Any = Org()
+    assert quiet_until(phone=NEW_YORK, organization=org, now=now) == at("2026-01-15T13:00")
+    assert quiet_until(phone=LOS_ANGELES, organization=org, now=now) is None
+    assert quiet_until(phone=HONOLULU, organization=org, now=now) is None
+
+
+def test_early_morning_waits_until_the_window_opens_that_day() -> None:
+    now = at("2026-07-01T12:00")  # 05:00 in Los Angeles (PDT, UTC-7)
+    org: Any = Org()
+    assert quiet_until(phone=LOS_ANGELES, organization=org, now=now) == at("2026-07-01T15:00")
+    assert quiet_until(phone=NEW_YORK, organization=org, now=now) is None  # 08:00 sharp
+
+
+def test_unknown_area_falls_back_to_the_organization_zone() -> None:
+    org: Any = Org(tz="America/Chicago")
+    now = at("2026-01-15T04:00")  # 22:00 in Chicago
+    # A toll-free number maps to every zone of the country: none of its own.
+    assert quiet_until(phone="+18005550100", organization=org, now=now) == at("2026-01-15T14:00")
+
+
+def test_an_area_code_in_two_zones_waits_for_the_later_one() -> None:
+    # 208 (Idaho) is in Mountain (Boise) and Pacific (Los Angeles) time.
+    from schoolsms.messaging.quiet_hours import number_time_zones
+
+    assert set(number_time_zones("+12085550101")) == {"America/Boise", "America/Los_Angeles"}
+    org: Any = Org()
+    now = at("2026-01-15T15:30")  # 08:30 in Boise, 07:30 in Los Angeles
+    assert quiet_until(phone="+12085550101", organization=org, now=now) == at("2026-01-15T16:00")
+
+
+def test_a_window_inside_one_day_and_no_quiet_hours() -> None:
+    lunch: Any = Org("12:00", "13:00")
+    assert quiet_until(phone=NEW_YORK, organization=lunch, now=at("2026-01-15T17:30")) == at(
+        "2026-01-15T18:00"
+    )
+    assert quiet_until(phone=NEW_YORK, organization=lunch, now=at("2026-01-15T18:00")) is None
+    assert (
+        quiet_until(phone=NEW_YORK, organization=Org(None, None), now=at("2026-01-15T03:00"))
+        is None
+    )
+
+
+@pytest.mark.django_db
+def test_rows_wait_as_not_sent_yet_and_emergencies_go_at_once(org: Any) -> None:
+    org.sender.mps = 0
+    org.sender.save()
+    testing.create_contact(org, "ny", [NEW_YORK], consent="opted_in")
+    testing.create_contact(org, "la", [LOS_ANGELES], consent="opted_in")
+    now = at("2026-01-15T03:30")
+    normal = make_broadcast(org, enqueue=False)
+    emergency = make_broadcast(org, enqueue=False, emergency=True)
+    for broadcast in (normal, emergency):
+        Broadcast.objects.filter(pk=broadcast.pk).update(status=BroadcastStatus.SENDING)
+        broadcast_fan_out(broadcast_id=broadcast.pk)
+        pipeline.send_round(broadcast_id=broadcast.pk, now=now)
+    ny = Message.objects.get(broadcast=normal, phone=NEW_YORK)
+    assert (ny.result, ny.next_attempt_at, ny.attempts) == (
+        "not_sent_yet",
+        at("2026-01-15T13:00"),
+        0,
+    )
+    assert Message.objects.get(broadcast=normal, phone=LOS_ANGELES).result == "sending"
+    assert set(Message.objects.filter(broadcast=emergency).values_list("result", flat=True)) == {
+        "sending"
+    }
+    assert SimulatedMessage.objects.filter(to=NEW_YORK).count() == 1  # the emergency only
+    # Once the window opens the held row goes.
+    pipeline.send_round(broadcast_id=normal.pk, now=at("2026-01-15T13:00"))
+    ny.refresh_from_db()
+    assert (ny.result, ny.attempts) == ("sending", 1)
