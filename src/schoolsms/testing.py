@@ -57,3 +57,18 @@ def create_contact(
                 sender=org.sender, phone=phone, new_status=consent, source="admin", organization=org
             )
     return contact
+
+
+def subprocess_env() -> dict[str, str]:
+    """The environment for a `schoolsms` process that uses the current (test) database."""
+    import os
+
+    from django.db import connection
+
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        url = f"sqlite:///{db['NAME']}"
+    else:
+        auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+        url = f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    return {**os.environ, "DATABASE_URL": url}

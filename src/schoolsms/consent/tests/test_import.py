@@ -1,0 +1,127 @@
+"""Importing consent statuses from another system: validation, history, what is left alone."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zoneinfo
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from schoolsms.consent.importer import ConsentImportError, consent_import, parse_changed_at
+from schoolsms.consent.models import ConsentEvent, ConsentRecord
+from schoolsms.consent.services import consent_change, consent_create_pending
+
+pytestmark = pytest.mark.django_db
+
+CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
+
+
+def run(org: Any, *lines: str, header: str = "phone,sms_status,changed_at") -> Any:
+    data = ("\n".join([header, *lines]) + "\n").encode()
+    return consent_import(organization=org, file=io.BytesIO(data))
+
+
+def status(phone: str) -> str:
+    return ConsentRecord.objects.get(phone=phone).status
+
+
+def test_import_sets_statuses_with_history_at_the_files_times(org: Any) -> None:
+    org.timezone = "America/Chicago"
+    org.save()
+    summary = run(
+        org,
+        "(217) 555-0101,opted_in,2025-08-20",
+        "217.555.0102,OPTED_OUT,2025-09-01T07:30:00",
+        "+13125550150,pending,2025-09-02T12:00:00Z",
+        "3125550151,opted_in,",
+    )
+    assert (summary.rows, summary.changed, summary.unchanged, summary.kept_newer) == (4, 4, 0, 0)
+    event = ConsentEvent.objects.get(record__phone="+12175550101")
+    assert (event.old_status, event.new_status, event.source) == ("", "opted_in", "import")
+    assert event.created_at == dt.datetime(2025, 8, 20, tzinfo=CHICAGO)
+    assert event.record.changed_at == event.created_at
+    assert ConsentEvent.objects.get(record__phone="+12175550102").created_at == dt.datetime(
+        2025, 9, 1, 7, 30, tzinfo=CHICAGO
+    )
+    assert ConsentEvent.objects.get(record__phone="+13125550150").created_at == dt.datetime(
+        2025, 9, 2, 12, tzinfo=dt.UTC
+    )
+    assert timezone.now() - ConsentRecord.objects.get(phone="+13125550151").changed_at < (
+        dt.timedelta(minutes=1)
+    )
+    assert status("+12175550102") == "opted_out"
+
+
+def test_reimport_changes_nothing(org: Any) -> None:
+    lines = ("2175550101,opted_in,2025-08-20", "2175550102,opted_out")
+    run(org, *lines)
+    summary = run(org, *lines)
+    assert (summary.changed, summary.unchanged) == (0, 2)
+    assert ConsentEvent.objects.count() == 2
+
+
+def test_a_later_change_in_the_registry_wins_over_an_older_file(org: Any) -> None:
+    consent_change(
+        sender=org.sender,
+        phone="+12175550101",
+        new_status="opted_out",
+        source="keyword",
+        text="STOP",
+        at=dt.datetime(2025, 10, 1, tzinfo=dt.UTC),
+    )
+    summary = run(org, "2175550101,opted_in,2025-08-20")
+    assert (summary.changed, summary.kept_newer) == (0, 1)
+    assert status("+12175550101") == "opted_out"
+    # A newer row does change it, and history keeps both.
+    run(org, "2175550101,opted_in,2025-10-02")
+    assert status("+12175550101") == "opted_in"
+    assert ConsentEvent.objects.filter(record__phone="+12175550101").count() == 2
+
+
+def test_pending_from_a_contact_import_is_no_decision_so_the_file_wins(org: Any) -> None:
+    consent_create_pending(sender=org.sender, phones=["+12175550101"], organization=org)
+    summary = run(org, "2175550101,opted_in,2024-01-05")
+    assert summary.changed == 1
+    assert status("+12175550101") == "opted_in"
+
+
+def test_every_bad_row_is_reported_and_nothing_is_written(org: Any) -> None:
+    with pytest.raises(ConsentImportError) as info:
+        run(
+            org,
+            "2175550101,opted_in,2025-08-20",
+            "555-01,opted_in,",
+            "2175550102,subscribed,",
+            "2175550103,opted_out,yesterday",
+            "217-555-0101,opted_out,",
+            "2175550104,opted_in,2999-01-01",
+        )
+    messages = [str(e) for e in info.value.errors]
+    assert messages[0].startswith("line 3, phone '555-01': ")
+    assert messages[1:] == [
+        "line 4, sms_status 'subscribed': must be one of pending, opted_in, opted_out",
+        "line 5, changed_at 'yesterday': is not a date (2025-08-20) or date-time "
+        "(2025-08-20T14:30)",
+        "line 6, phone '217-555-0101': appears again (first on line 2)",
+        "line 7, changed_at '2999-01-01': is in the future",
+    ]
+    assert not ConsentRecord.objects.exists()
+
+
+def test_header_must_name_phone_and_status(org: Any) -> None:
+    with pytest.raises(ConsentImportError) as info:
+        run(org, "2175550101,yes", header="phone,consent")
+    assert [str(e) for e in info.value.errors] == [
+        "line 1, consent '': unknown column",
+        "line 1, sms_status '': required column is missing",
+    ]
+
+
+def test_parse_changed_at() -> None:
+    assert parse_changed_at("2025-08-20", CHICAGO) == dt.datetime(2025, 8, 20, tzinfo=CHICAGO)
+    assert parse_changed_at("2025-08-20T10:00-04:00", CHICAGO).utcoffset() == dt.timedelta(hours=-4)
+    with pytest.raises(ValueError):
+        parse_changed_at("20/08/2025", CHICAGO)
