@@ -3,7 +3,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import os
 import subprocess
 import sys
 import zoneinfo
@@ -12,8 +11,9 @@ from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
 
+from schoolsms import testing
+from schoolsms.consent.services import number_block
 from schoolsms.messaging import services
 from schoolsms.messaging.models import Broadcast, BroadcastStatus, DeliveryResult, Reason
 from schoolsms.messaging.tests.helpers import add_messages, make_audience
@@ -124,36 +124,48 @@ def test_show_prints_counts_per_result_and_reason(org: Any) -> None:
     assert counts["by_result"]["Sent"] == 4 and counts["by_reason"]["no_sms_capability"] == 1
 
 
-def subprocess_env() -> dict[str, str]:
-    """The environment for a `schoolsms` process that uses this test's database."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        url = f"sqlite:///{db['NAME']}"
-    else:
-        url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
-    return {**os.environ, "DATABASE_URL": url}
-
-
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_show_through_a_real_process(org: Any) -> None:
-    broadcast = services.broadcast_create(organization=org, name="N", text="Hi")
-    add_messages(broadcast, DeliveryResult.INELIGIBLE_TO_SEND, Reason.PENDING_OPT_IN, n=2)
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "schoolsms",
-            "broadcast",
-            "show",
-            str(broadcast.pk),
-            "--format=json",
-        ],
-        env=subprocess_env(),
+def test_end_to_end_send_then_a_worker_process_then_show_in_a_process(org: Any) -> None:
+    org.quiet_hours_start = org.quiet_hours_end = None  # results must not wait for the morning
+    org.save()
+    make_audience(org)  # 5 opted-in numbers, and T2 with no SMS-enabled number
+    testing.create_contact(org, "G1", ["+12025550107"], consent="opted_out")
+    testing.create_contact(org, "G2", ["+12025550108"], consent="opted_in")
+    number_block(organization=org, phone="+12025550108")
+    out, _ = run("send", "--org=springfield", "--name=Snow day", "--message=Closed today")
+    broadcast_id = out.strip()
+
+    worker = subprocess.run(
+        [sys.executable, "-m", "schoolsms", "worker", "--until-idle"],
+        env=testing.subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert worker.returncode == 0, worker.stderr
+
+    show = subprocess.run(
+        [sys.executable, "-m", "schoolsms", "broadcast", "show", broadcast_id, "--format=json"],
+        env=testing.subprocess_env(),
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
-    assert done.returncode == 0, done.stderr
-    counts = json.loads(done.stdout)
-    assert counts["total"] == 2 and counts["by_reason"]["pending_opt_in"] == 2
+    assert show.returncode == 0, show.stderr
+    counts = json.loads(show.stdout)
+    assert counts["total"] == 8
+    assert counts["by_result"] == {
+        "Not Sent Yet": 0,
+        "Sending": 0,
+        "Sent": 5,
+        "Ineligible to Send": 3,
+        "Failed to Send": 0,
+    }
+    reasons = {code: n for code, n in counts["by_reason"].items() if n}
+    assert reasons == {"no_sms_number": 1, "opted_out": 1, "blocked": 1}
+    text = run("show", broadcast_id)[0]
+    assert "· Complete" in text.splitlines()[0]
+    assert "  Sent                        5" in text
