@@ -15,7 +15,7 @@
       type: "bar",
       data: log,
       options: {
-        indexAxis: "y", animation: false, responsive: true,
+        indexAxis: "y", animation: false, responsive: true, maintainAspectRatio: false,
         scales: { x: { stacked: true, beginAtZero: true, ticks: { precision: 0 } }, y: { stacked: true } },
         plugins: { legend: { position: "bottom", labels: { boxWidth: 12,
           filter: function (item, chart) {
@@ -31,7 +31,8 @@
       type: "doughnut",
       data: { labels: status.labels, datasets: [{ data: status.counts,
         backgroundColor: ["#e6a817", "#2e8b57", "#c0392b"] }] },
-      options: { animation: false, plugins: { legend: { position: "bottom" } } }
+      options: { animation: false, maintainAspectRatio: false,
+        plugins: { legend: { position: "bottom" } } }
     });
   }
 })();

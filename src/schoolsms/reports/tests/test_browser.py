@@ -1,0 +1,75 @@
+"""A viewer reads both reports in headless Chromium, as a school secretary would."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from schoolsms import testing
+from schoolsms.reports.exports import SMS_LOG_HEADER
+from schoolsms.reports.tests.conftest import District, local_noon
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SHOTS = Path("/tmp")
+
+
+def test_viewer_reads_the_sms_log_and_sms_status(
+    district: District, page: Any, login: Any, live_server: Any
+) -> None:
+    testing.create_user(district.org, "viewer@springfield.example.org", "viewer")
+    login("viewer@springfield.example.org")
+
+    page.get_by_role("link", name="Reports", exact=True).first.click()
+    page.wait_for_url(f"{live_server.url}/reports/")
+    subtab = page.locator('nav.subtabs a[aria-current="page"]')
+    assert subtab.inner_text() == "Reports"
+    page.get_by_role("link", name="SMS Log").click()
+    page.wait_for_url(f"{live_server.url}/reports/sms-log/")
+
+    day = local_noon(2).date().isoformat()
+    page.get_by_label("Broadcasts").select_option(
+        label=f"Snow day ({district.snow.created_at:%Y-%m-%d})"
+    )
+    page.get_by_label("From", exact=True).fill(day)
+    page.get_by_label("To", exact=True).fill(day)
+    page.get_by_role("button", name="Show report").click()
+    page.wait_for_load_state("networkidle")
+
+    assert page.get_by_role("heading", name="Summary: 5 messages").is_visible()
+    assert page.locator('td[data-result="ineligible"]').inner_text() == "3"
+    assert page.locator('td[data-result="failed"]').inner_text() == "1"
+    assert page.locator('td[data-reason="opted_out"]').inner_text() == "1"
+    assert page.locator("#sms-log-rows tbody tr").count() == 5
+    assert page.evaluate("() => !!Chart.getChart('sms-log-chart')")
+    page.screenshot(path=str(SHOTS / "reports-sms-log.png"), full_page=True)
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download CSV").click()
+    saved = SHOTS / "reports-browser-sms-log.csv"
+    download.value.save_as(saved)
+    with saved.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == SMS_LOG_HEADER
+    assert len(rows) == 6 and {r[2] for r in rows[1:]} == {"Snow day"}
+
+    page.get_by_role("link", name="Reports", exact=True).last.click()
+    page.get_by_role("link", name="SMS Status").click()
+    page.wait_for_url(f"{live_server.url}/reports/sms-status/")
+    page.get_by_label("Phone number").fill("(217) 555-0102")
+    page.get_by_role("button", name="Look up").click()
+    page.wait_for_load_state("networkidle")
+    result = page.locator("#lookup-result")
+    assert "+12175550102 is Opted Out" in result.locator("header").inner_text()
+    assert "Ben Okafor" in result.inner_text()
+    assert page.locator('#status-totals td[data-status="opted_in"]').inner_text() == "2"
+    assert page.locator('#status-totals td[data-status="pending"]').inner_text() == "2"
+    assert page.evaluate("() => !!Chart.getChart('sms-status-chart')")
+    page.screenshot(path=str(SHOTS / "reports-sms-status.png"), full_page=True)
+
+    page.get_by_role("link", name="List").nth(2).click()  # drill down: Opted Out
+    page.wait_for_url(f"{live_server.url}/reports/sms-status/all/?status=opted_out")
+    assert page.locator("#status-rows tbody tr").count() == 1
