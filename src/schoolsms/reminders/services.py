@@ -135,6 +135,7 @@ def _record_plan(run: ReminderRun) -> list[ReminderEmail]:
         ReminderRun.objects.filter(pk=run.pk).update(
             to_send_count=len(plan.to_send), skipped_count=len(plan.skipped)
         )
+    run.to_send_count, run.skipped_count = len(plan.to_send), len(plan.skipped)
     # PostgreSQL returns ids from bulk_create; SQLite ≥ 3.35 too, but read back to be sure.
     return list(run.emails.filter(outcome=EmailOutcome.QUEUED).select_related("contact"))
 
