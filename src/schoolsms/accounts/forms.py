@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from schoolsms.accounts.models import Organization, Role
@@ -13,7 +15,13 @@ def quiet_hours_text(org: Organization) -> str:
     return f"{org.quiet_hours_start:%H:%M}-{org.quiet_hours_end:%H:%M}"
 
 
-class OrganizationForm(forms.Form):
+class _Form(forms.Form):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class OrganizationForm(_Form):
     name = forms.CharField(label="Name", max_length=200)
     timezone = forms.CharField(
         label="Time zone",
@@ -30,7 +38,7 @@ class OrganizationForm(forms.Form):
     )
 
 
-class SenderForm(forms.Form):
+class SenderForm(_Form):
     program_name = forms.CharField(
         label="Program name", max_length=120, help_text="Named in HELP and opt-in replies."
     )
@@ -42,17 +50,17 @@ class SenderForm(forms.Form):
     )
 
 
-class UserAddForm(forms.Form):
+class UserAddForm(_Form):
     email = forms.EmailField(label="Email")
     role = forms.ChoiceField(label="Role", choices=Role.choices, initial=Role.VIEWER)
 
 
-class RoleForm(forms.Form):
+class RoleForm(_Form):
     user_id = forms.IntegerField(widget=forms.HiddenInput)
     role = forms.ChoiceField(label="Role", choices=Role.choices)
 
 
-class TokenCreateForm(forms.Form):
+class TokenCreateForm(_Form):
     name = forms.CharField(
         label="Token name",
         max_length=100,
