@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import zoneinfo
 from collections.abc import Callable
 from functools import wraps
@@ -69,7 +70,10 @@ def audience_description(broadcast: Broadcast) -> str:
     if broadcast.audience_external_ids:
         n = len(broadcast.audience_external_ids)
         parts.append(f"{n} listed contact{'s' if n != 1 else ''}")
-    return "; ".join(parts).capitalize() if parts else "All contacts"
+    if not parts:
+        return "All contacts"
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:]
 
 
 def text_check_context(text: str, organization: Organization) -> dict[str, Any]:
@@ -202,7 +206,18 @@ def detail_context(broadcast: Broadcast) -> dict[str, Any]:
         "reasons": [(code, n, Reason(code).label) for code, n in reasons],
         "progress": selectors.broadcast_progress(counts),
         "live": broadcast.status in LIVE,
+        "poll_seconds": poll_seconds(broadcast),
     }
+
+
+def poll_seconds(broadcast: Broadcast) -> int:
+    """Every 2 s while it sends or is about to; a broadcast scheduled for later changes rarely."""
+    soon = timezone.now() + dt.timedelta(minutes=1)
+    if broadcast.status == BroadcastStatus.SCHEDULED and (
+        broadcast.scheduled_at is None or broadcast.scheduled_at > soon
+    ):
+        return 15
+    return 2
 
 
 @sending_page

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from schoolsms import testing
@@ -125,6 +126,17 @@ def test_progress_polls_while_sending_and_stops_when_complete(
     Broadcast.objects.filter(pk=broadcast.pk).update(status=BroadcastStatus.COMPLETE)
     html = admin_client.get(f"/broadcasts/{broadcast.pk}/progress/").content.decode()
     assert "hx-trigger" not in html
+
+
+def test_a_broadcast_scheduled_for_later_is_polled_less_often(
+    admin_client: Client, org: Any
+) -> None:
+    broadcast = services.broadcast_create(organization=org, name="N", text="Hi")
+    later = timezone.now() + dt.timedelta(days=1)
+    Broadcast.objects.filter(pk=broadcast.pk).update(status="scheduled", scheduled_at=later)
+    html = admin_client.get(f"/broadcasts/{broadcast.pk}/progress/").content.decode()
+    assert 'hx-trigger="every 15s"' in html
+    assert "Waiting to go out" in html
 
 
 def test_cancel_from_the_page(admin_client: Client, org: Any) -> None:
