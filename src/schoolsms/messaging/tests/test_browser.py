@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
@@ -7,10 +8,33 @@ import pytest
 from schoolsms import testing
 from schoolsms.messaging.models import Broadcast, BroadcastStatus, DeliveryResult, Reason
 from schoolsms.messaging.tests.helpers import add_messages, make_audience
+from schoolsms.messaging.text import GSM7_BASIC, GSM7_EXTENSION, text_check
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 QUOTE = "\N{RIGHT SINGLE QUOTATION MARK}"
+
+
+def assert_page_counts_like_the_server(page: Any) -> None:
+    """The page's counter and messaging/text.py agree on boundary cases and random texts."""
+    rng = random.Random(7)
+    alphabet = GSM7_BASIC + GSM7_EXTENSION + "éúçñ“”😀👍🏽€☕漢" + QUOTE
+    texts = ["", "a" * 160, "a" * 161, "a" * 152 + "€b", "€" * 81, "😀" * 35, "😀" * 36]
+    texts += [QUOTE * 66 + "😀xxx", "x" * 153 * 3, "x" * 460]
+    for _ in range(150):
+        size = rng.choice([5, 70, 140, 161, 200, 330, 480])
+        pool = alphabet if rng.random() < 0.5 else GSM7_BASIC + GSM7_EXTENSION
+        texts.append("".join(rng.choice(pool) for _ in range(size)))
+    answers = page.evaluate(
+        """texts => texts.map(t => { const r = window.smsTextCheck(t);
+            return [r.encoding, r.units, r.segments, r.remaining, [...r.forcing.keys()]]; })""",
+        texts,
+    )
+    for text, answer in zip(texts, answers, strict=True):
+        check = text_check(text)
+        forcing = list(dict.fromkeys(f.char for f in check.forcing))
+        expected = [check.encoding, check.units, check.segments, check.remaining, forcing]
+        assert answer == expected, text
 
 
 def test_compose_counts_live_then_sends_and_progress_updates(
@@ -24,6 +48,7 @@ def test_compose_counts_live_then_sends_and_progress_updates(
     page.goto(f"{live_server.url}/broadcasts/new/")
     check = page.locator("#text-check")
     expect(page.locator("#audience-count")).to_contain_text("5 contacts")
+    assert_page_counts_like_the_server(page)
 
     page.get_by_label("Name").fill("Early dismissal")
     page.locator("#id_text").press_sequentially("Early dismissal at 1pm {today}")

@@ -30,6 +30,8 @@
     return { chars, encoding, units, segments, limit, remaining: limit - last, forcing };
   }
 
+  window.smsTextCheck = check; // for tests: the same answers as messaging/text.py
+
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
     for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
