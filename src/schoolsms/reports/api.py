@@ -21,6 +21,7 @@ from schoolsms.reports.exports import (
     csv_chunks,
     csv_response,
     download_name,
+    sms_log_csv,
     sms_log_records,
     sms_status_records,
     xlsx_response,
@@ -163,7 +164,9 @@ def sms_log(
 ) -> Any:
     org = _org(request, q.org)
     f = _filter(org, q)
-    if format != "json":
+    if format == "csv":
+        return csv_response(sms_log_csv(f), download_name("sms-log", org.slug, "csv"))
+    if format == "xlsx":
         return _file(format, SMS_LOG_HEADER, sms_log_records(f), "sms-log", org)
     try:
         page = sms_log_page(f, after=cursor, size=limit)

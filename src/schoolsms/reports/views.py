@@ -20,6 +20,7 @@ from schoolsms.reports.exports import (
     csv_chunks,
     csv_response,
     download_name,
+    sms_log_csv,
     sms_log_records,
     sms_status_records,
     xlsx_response,
@@ -150,7 +151,7 @@ def sms_log_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
     name = download_name("sms-log", org.slug, fmt)
     if fmt == "xlsx":
         return xlsx_response(SMS_LOG_HEADER, sms_log_records(f), sheet="SMS Log", filename=name)
-    return csv_response(csv_chunks(SMS_LOG_HEADER, sms_log_records(f)), name)
+    return csv_response(sms_log_csv(f), name)
 
 
 def _status_context(request: HttpRequest) -> dict[str, Any]:

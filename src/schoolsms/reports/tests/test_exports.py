@@ -95,3 +95,37 @@ def test_sms_status_exports(viewer_client: Any, district: District) -> None:
     response = viewer_client.get("/reports/sms-status/export.xlsx")
     book = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
     assert book.active.max_row == 6
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"sort": "phone"},
+        {"sort": "-delivered", "result": ["sent", "failed"]},
+        {"q": "okafor", "sort": "result"},
+    ],
+)
+def test_postgresql_copy_writes_exactly_what_the_row_writer_writes(
+    district: District, params: dict[str, Any]
+) -> None:
+    from django.db import connection
+
+    from schoolsms.reports import exports_pg
+    from schoolsms.reports.exports import csv_chunks, sms_log_records
+    from schoolsms.reports.params import sms_log_filter
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the COPY writer is PostgreSQL's")
+    district.ana.first_name = 'Ana "Quote", Jr'  # quoting and commas in a cell
+    district.ana.save()
+    f = sms_log_filter(
+        district.org,
+        results=params.get("result", []),
+        search=params.get("q", ""),
+        sort=params.get("sort"),
+    )
+    python = b"".join(csv_chunks(SMS_LOG_HEADER, sms_log_records(f))).decode()
+    database = b"".join(exports_pg.sms_log_copy_chunks(f, SMS_LOG_HEADER)).decode()
+    assert database == python
+    assert len(python.splitlines()) > 1

@@ -7,7 +7,7 @@ import csv
 import datetime as dt
 import json
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import IO, Any
 
@@ -20,6 +20,7 @@ from schoolsms.reports.exports import (
     SMS_LOG_HEADER,
     SMS_STATUS_HEADER,
     csv_chunks,
+    sms_log_csv,
     sms_log_records,
     sms_status_records,
     text_time,
@@ -135,23 +136,42 @@ class Command(BaseCommand):
         records: Any,
         total: int | None,
         sheet: str,
+        csv_source: Callable[[Callable[[int], object] | None], Iterable[bytes]] | None = None,
     ) -> None:
         fmt = options["format"]
         with self._progress(total) as bar:
+            progress = None if bar.disable else bar.update
             if fmt == "xlsx":
-                xlsx_write(options["output"], header, records, sheet=sheet, progress=bar.update)
+                xlsx_write(options["output"], header, records, sheet=sheet, progress=progress)
+                return
+            if fmt == "csv":
+                chunks = (
+                    csv_source(progress)
+                    if csv_source
+                    else csv_chunks(header, records, progress=progress)
+                )
+                self._write_bytes(options, chunks)
                 return
             with self._out(options) as out:
-                if fmt == "csv":
-                    for chunk in csv_chunks(header, records, progress=bar.update):
-                        out.write(chunk.decode())
-                    return
                 counted = self._count(records, bar)
                 lines = (
                     json_lines(header, counted) if fmt == "json" else table_lines(header, counted)
                 )
                 for line in lines:
                     out.write(line)
+
+    def _write_bytes(self, options: dict[str, Any], chunks: Iterable[bytes]) -> None:
+        if not options["output"]:
+            for chunk in chunks:
+                self.stdout.write(chunk.decode(), ending="")
+            return
+        try:
+            handle = open(options["output"], "wb")  # noqa: SIM115
+        except OSError as exc:
+            raise CommandError(f"--output {options['output']!r}: {exc.strerror}") from None
+        with handle:
+            for chunk in chunks:
+                handle.write(chunk)
 
     @staticmethod
     def _count(records: Iterable[list[Any]], bar: tqdm[Any]) -> Iterator[list[Any]]:
@@ -171,11 +191,19 @@ class Command(BaseCommand):
             sort=options["sort"],
             names=CLI_NAMES,
         )
-        summary = sms_log_summary(f)
         if options["summary"]:
-            self._summary(summary, options)
+            self._summary(sms_log_summary(f), options)
             return
-        self._emit(options, SMS_LOG_HEADER, sms_log_records(f), summary["total"], "SMS Log")
+        # The row count costs a query of its own: only worth it when someone watches the bar.
+        total = sms_log_summary(f)["total"] if sys.stderr.isatty() else None
+        self._emit(
+            options,
+            SMS_LOG_HEADER,
+            sms_log_records(f),
+            total,
+            "SMS Log",
+            csv_source=lambda progress: sms_log_csv(f, progress),
+        )
 
     def _summary(self, summary: dict[str, Any], options: dict[str, Any]) -> None:
         fmt = options["format"]

@@ -1,0 +1,562 @@
+"""Reports speed (issue 4): SMS Log summaries and pages, SMS Status totals and lookup, CSV export
+time and peak memory, each against hand-written SQL, `psql \\copy` or `sqlite3 -csv`.
+
+Data (scale 1): 10,000,000 message rows in 200 daily broadcasts and about 1,000,000 consent
+records on PostgreSQL (database `schoolsms_bench`, or BENCH_REPORTS_PG), generated server-side
+with generate_series; the SQLite export check uses 1,000,000 rows. Data is kept between runs
+and rebuilt only when the scale changes.
+
+Each step runs in its own process with DATABASE_URL pointing at the bench database, so the
+runner's own settings do not matter and the exporting process's peak memory is its own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from common import Figure, django_setup  # noqa: E402
+
+PG_URL = os.environ.get("BENCH_REPORTS_PG", "postgres://postgres@127.0.0.1:5432/schoolsms_bench")
+VAR = Path(os.environ.get("BENCH_REPORTS_VAR", "/tmp/schoolsms-bench-reports"))
+SQLITE_PATH = VAR / "bench_reports.sqlite3"
+TZ = "America/New_York"
+BROADCASTS = 200  # one a day, the last one yesterday
+EXPORT_DAYS = 20  # 20 of the 200 broadcasts: 1,000,000 rows at scale 1
+
+# (share in %, result, reason, carrier code): the outcome mix of the generated messages.
+OUTCOMES = (
+    [(80, "sent", "", "")]
+    + [(2, "ineligible", "opted_out", ""), (2, "ineligible", "pending_opt_in", "")]
+    + [(1, "ineligible", r, "") for r in ("not_opted_in", "blocked", "no_sms_number")]
+    + [(1, "ineligible", "duplicate_number", "")]
+    + [(2, "failed", "carrier_error", "30001"), (1, "failed", "contact_account", "30003")]
+    + [(1, "failed", "no_sms_capability", "30006"), (1, "failed", "carrier_error", "30007")]
+    + [(4, "not_sent_yet", "", ""), (3, "sending", "", "")]
+)
+
+
+def sizes(scale: float) -> dict[str, int]:
+    messages = max(int(10_000_000 * scale), BROADCASTS * 10)
+    contacts = max(int(800_000 * scale), 100)
+    return {
+        "per_broadcast": messages // BROADCASTS,
+        "contacts": contacts,
+        "phones": contacts + contacts // 4,
+        "sqlite_per_broadcast": max(int(1_000_000 * scale) // EXPORT_DAYS, 10),
+    }
+
+
+def _env(url: str) -> dict[str, str]:
+    env = dict(os.environ, DATABASE_URL=url, SCHOOLSMS_VAR_DIR=str(VAR))
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    return env
+
+
+def _child(step: str, scale: float, url: str) -> Any:
+    """Run one step of this file in a fresh process; it prints its result as the last line."""
+    proc = subprocess.run(
+        [sys.executable, __file__, step, str(scale)],
+        env=_env(url),
+        stdout=subprocess.PIPE,
+        text=True,
+        check=True,
+    )
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _timed_process(command: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
+    """Wall time and peak resident memory (bytes) of one child process."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{command[:4]}… exited {proc.returncode}")
+    return elapsed, usage.ru_maxrss * 1024  # Linux reports KiB
+
+
+def _lines(path: Path) -> int:
+    with path.open("rb") as handle:
+        return sum(1 for _ in handle)
+
+
+# ---- steps that run inside a child process (Django configured for the bench database) ----
+
+
+def _outcome_rows() -> list[tuple[int, str, str, str]]:
+    rows, h = [], 0
+    for share, result, reason, code in OUTCOMES:
+        for _ in range(share):
+            rows.append((h, result, reason, code))
+            h += 1
+    assert h == 100
+    return rows
+
+
+def step_prepare_pg(scale: float) -> dict[str, Any]:
+    django_setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from schoolsms.accounts.services import organization_create
+
+    n = sizes(scale)
+    call_command("migrate", verbosity=0)
+    with connection.cursor() as cur:
+        cur.execute("CREATE TABLE IF NOT EXISTS bench_reports_meta (scale float)")
+        cur.execute("SELECT scale FROM bench_reports_meta")
+        found = cur.fetchone()
+        if found and found[0] == scale:
+            return {"generated": False}
+        for table in (
+            "messaging_message",
+            "messaging_broadcast",
+            "consent_consentevent",
+            "consent_consentrecord",
+            "contacts_phonenumber",
+            "contacts_contact",
+            "consent_blockednumber",
+            "accounts_organization",
+            "accounts_sender",
+        ):
+            cur.execute(f"TRUNCATE {table} RESTART IDENTITY CASCADE")
+        cur.execute("DELETE FROM bench_reports_meta")
+    org = organization_create(slug="bench", name="Bench District", sender_code="90000", timezone=TZ)
+    other = organization_create(slug="bench-other", name="Other", sender_code="90001", timezone=TZ)
+    p = {
+        "org": org.pk,
+        "sender": org.sender_id,
+        "other": other.pk,
+        "other_sender": other.sender_id,
+        "contacts": n["contacts"],
+        "per": n["per_broadcast"],
+        "days": BROADCASTS,
+    }
+    started = time.perf_counter()
+    with connection.cursor() as cur:
+        cur.execute("SET session_replication_role = replica")  # bulk load: skip FK triggers
+        cur.execute(
+            "INSERT INTO contacts_contact (organization_id, external_id, first_name, last_name,"
+            " email, language, role, school, created_at, updated_at)"
+            " SELECT %(org)s, 'S' || g,"
+            " (ARRAY['Ana','Ben','Cal','Dee','Eli','Fay'])[1 + mod(g, 6)],"
+            " 'Family' || mod(g, 5000), '', 'en', 'guardian', 'School ' || mod(g, 20), now(), now()"
+            " FROM generate_series(1, %(contacts)s) g",
+            p,
+        )
+        cur.execute(
+            "INSERT INTO contacts_phonenumber (contact_id, position, phone, sms_enabled,"
+            " sms_capable) SELECT g, 1, '+1217' || (2000000 + g), true, true"
+            " FROM generate_series(1, %(contacts)s) g UNION ALL"
+            " SELECT g, 2, '+1217' || (2000000 + %(contacts)s + g / 4), true, true"
+            " FROM generate_series(4, %(contacts)s, 4) g",
+            p,
+        )
+        # One number in 50 has no record; as many records again belong to no contact.
+        cur.execute(
+            "INSERT INTO consent_consentrecord (sender_id, phone, status, changed_at)"
+            " SELECT %(sender)s, '+1217' || (2000000 + g), CASE WHEN mod(g, 10) < 6 THEN 'opted_in'"
+            " WHEN mod(g, 10) = 8 THEN 'opted_out' ELSE 'pending' END,"
+            " now() - mod(g, 400) * interval '1 day'"
+            " FROM generate_series(1, %(phones)s + %(phones)s / 50) g"
+            " WHERE mod(g, 50) <> 49 OR g > %(phones)s",
+            {**p, "phones": n["phones"]},
+        )
+        cur.execute(
+            "INSERT INTO consent_consentevent (record_id, old_status, new_status, source, text,"
+            " organization_id, created_at) SELECT id, '', status, 'import', '', %(org)s,"
+            " changed_at FROM consent_consentrecord WHERE mod(id, 10) = 1",
+            p,
+        )
+        cur.execute(
+            "INSERT INTO messaging_broadcast (organization_id, name, text, audience_roles,"
+            " audience_schools, audience_external_ids, emergency, status, created_at,"
+            " dispatched_at, completed_at) SELECT o, 'Broadcast ' || g, 'News', '[]', '[]', '[]',"
+            " false, 'complete', d, d, d FROM (SELECT g, CASE WHEN g <= %(days)s THEN %(org)s"
+            " ELSE %(other)s END AS o, date_trunc('day', now()) + interval '14 hours'"
+            " - (CASE WHEN g <= %(days)s THEN %(days)s + 1 - g ELSE g - %(days)s END)"
+            " * interval '1 day' AS d FROM generate_series(1, %(days)s + 5) g) s",
+            p,
+        )
+        cur.execute("CREATE TEMP TABLE outcome (h int, result text, reason text, code text)")
+        cur.executemany("INSERT INTO outcome VALUES (%s, %s, %s, %s)", _outcome_rows())
+        cur.execute(
+            "INSERT INTO messaging_message (broadcast_id, organization_id, sender_id, contact_id,"
+            " phone, result, reason, carrier_code, attempts, created_at, sent_at, delivered_at,"
+            " updated_at) SELECT b.id, b.organization_id, CASE WHEN b.organization_id = %(org)s"
+            " THEN %(sender)s ELSE %(other_sender)s END, CASE WHEN b.organization_id = %(org)s"
+            " THEN x.c END, CASE WHEN o.reason = 'no_sms_number' OR b.organization_id <> %(org)s"
+            " THEN NULL ELSE '+1217' || (2000000 + x.c) END, o.result, o.reason, o.code, 1, x.t,"
+            " CASE WHEN o.result IN ('sent', 'failed') THEN x.t + interval '2 seconds' END,"
+            " CASE WHEN o.result = 'sent' AND mod(g, 10) < 7"
+            " THEN x.t + interval '9 seconds' END, x.t"
+            " FROM messaging_broadcast b CROSS JOIN generate_series(1, %(per)s) g"
+            " CROSS JOIN LATERAL (SELECT 1 + mod(b.id * %(per)s + g, %(contacts)s) AS c,"
+            " b.created_at + g * interval '1 millisecond' AS t) x"
+            " JOIN outcome o ON o.h = mod(g * 7919, 100)"
+            " WHERE b.organization_id = %(org)s OR g <= 1000",
+            p,
+        )
+        cur.execute("SET session_replication_role = DEFAULT")
+        cur.execute("INSERT INTO bench_reports_meta VALUES (%s)", [scale])
+    with connection.cursor() as cur:
+        for table in (
+            "messaging_message",
+            "contacts_contact",
+            "contacts_phonenumber",
+            "consent_consentrecord",
+            "consent_consentevent",
+            "messaging_broadcast",
+        ):
+            cur.execute(f"VACUUM ANALYZE {table}")
+    return {"generated": True, "seconds": time.perf_counter() - started}
+
+
+def step_prepare_sqlite(scale: float) -> dict[str, Any]:
+    django_setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from schoolsms.accounts.models import Organization
+    from schoolsms.accounts.services import organization_create
+    from schoolsms.messaging.models import Message
+
+    per = sizes(scale)["sqlite_per_broadcast"]
+    call_command("migrate", verbosity=0)
+    org = Organization.objects.filter(slug="bench").first()
+    if org and Message.objects.count() == per * EXPORT_DAYS:
+        return {"generated": False}
+    org = org or organization_create(slug="bench", name="Bench", sender_code="90000", timezone=TZ)
+    started = time.perf_counter()
+    with connection.cursor() as cur:
+        cur.execute("DELETE FROM messaging_message")
+        cur.execute("DELETE FROM messaging_broadcast")
+        cur.execute("DELETE FROM contacts_contact")
+        cur.execute(
+            "INSERT INTO contacts_contact (id, organization_id, external_id, first_name, last_name,"
+            " email, language, role, school, created_at, updated_at) WITH RECURSIVE n(g) AS"
+            " (SELECT 1 UNION ALL SELECT g + 1 FROM n WHERE g < 5000) SELECT g, %s, 'S' || g,"
+            " 'Ana', 'Family' || g, '', 'en', 'guardian', '', '2026-01-01', '2026-01-01' FROM n",
+            [org.pk],
+        )
+        cur.execute(
+            "INSERT INTO messaging_broadcast (id, organization_id, name, text, audience_roles,"
+            " audience_schools, audience_external_ids, emergency, status, created_at)"
+            " WITH RECURSIVE n(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM n WHERE g < %s)"
+            " SELECT g, %s, 'Broadcast ' || g, 'News', '[]', '[]', '[]', 0, 'complete',"
+            " datetime(date('now', '-' || (%s + 1 - g) || ' days'), '+14 hours') FROM n",
+            [EXPORT_DAYS, org.pk, EXPORT_DAYS],
+        )
+        cur.execute("CREATE TEMP TABLE outcome (h int, result text, reason text, code text)")
+        cur.executemany("INSERT INTO outcome VALUES (%s, %s, %s, %s)", _outcome_rows())
+        cur.execute(
+            "INSERT INTO messaging_message (broadcast_id, organization_id, sender_id, contact_id,"
+            " phone, result, reason, carrier_code, attempts, created_at, sent_at, delivered_at,"
+            " updated_at) WITH RECURSIVE n(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM n"
+            " WHERE g < %s) SELECT b.id, %s, %s, 1 + (g %% 5000), '+1217' || (2000000 + g %% 5000),"
+            " o.result, o.reason, o.code, 1, strftime('%%Y-%%m-%%d %%H:%%M:%%f', b.created_at,"
+            " '+' || (g / 1000.0) || ' seconds'), CASE WHEN o.result IN ('sent', 'failed') THEN"
+            " b.created_at END, NULL, b.created_at FROM messaging_broadcast b CROSS JOIN n"
+            " JOIN outcome o ON o.h = (g * 7919) %% 100",
+            [per, org.pk, org.sender_id],
+        )
+    return {"generated": True, "seconds": time.perf_counter() - started}
+
+
+def _best(fn: Any, repeat: int = 5) -> float:
+    fn()  # warm the cache: both sides are measured warm
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def step_measure(scale: float) -> list[dict[str, Any]]:
+    django_setup()
+    import datetime as dt
+
+    from django.db import connection
+
+    from schoolsms.accounts.models import Organization
+    from schoolsms.messaging.models import Broadcast
+    from schoolsms.reports.keyset import encode_cursor
+    from schoolsms.reports.selectors import SmsLogFilter, sms_log_page, sms_log_summary
+    from schoolsms.reports.sms_status import sms_status_lookup, sms_status_totals
+
+    org = Organization.objects.get(slug="bench")
+    figures: list[dict[str, Any]] = []
+
+    def sql(query: str, params: list[Any]) -> Any:
+        with connection.cursor() as cur:
+            cur.execute(query, params)
+            return cur.fetchall()
+
+    def pair(name: str, ours: Any, base_name: str, base: Any, limit: float, rows: int = 0) -> None:
+        figures.append(
+            {
+                "name": name,
+                "ours_seconds": _best(ours),
+                "baseline_name": base_name,
+                "baseline_seconds": _best(base),
+                "limit_ratio": limit,
+                "rows": rows,
+            }
+        )
+
+    def under(name: str, ours: Any, target_ms: float, rows: int = 0, **extra: Any) -> None:
+        figures.append(
+            {
+                "name": name,
+                "ours_seconds": _best(ours),
+                "baseline_name": f"target {target_ms:g} ms",
+                "baseline_seconds": target_ms / 1000,
+                "limit_ratio": 1.0,
+                "rows": rows,
+                "extra": extra,
+            }
+        )
+
+    month = SmsLogFilter.default(org)
+    start, end = month.utc_bounds()
+    last = Broadcast.objects.filter(organization=org).order_by("-created_at").first()
+    assert last is not None
+    one = SmsLogFilter.default(org, broadcast_ids=[last.id])
+    group = (
+        "SELECT result, reason, COUNT(*) FROM messaging_message WHERE organization_id = %s"
+        " AND created_at >= %s AND created_at < %s{} GROUP BY result, reason"
+    )
+    month_rows = sms_log_summary(month)["total"]
+    pair(
+        "sms_log_summary_30_days",
+        lambda: sms_log_summary(month),
+        "hand-written GROUP BY",
+        lambda: sql(group.format(""), [org.pk, start, end]),
+        1.5,
+        month_rows,
+    )
+    pair(
+        "sms_log_summary_one_broadcast",
+        lambda: sms_log_summary(one),
+        "hand-written GROUP BY",
+        lambda: sql(group.format(" AND broadcast_id = %s"), [org.pk, start, end, last.id]),
+        1.5,
+        sms_log_summary(one)["total"],
+    )
+
+    def cursor_at(f: SmsLogFilter, fraction: float) -> str:
+        key = {"date": "created_at", "phone": "phone"}[f.sort]
+        direction = "DESC" if f.descending else "ASC"
+        where = "organization_id = %s AND created_at >= %s AND created_at < %s"
+        params: list[Any] = [org.pk, start, end]
+        if f.broadcast_ids:
+            where += " AND broadcast_id = %s"
+            params.append(f.broadcast_ids[0])
+        where += f" AND {key} IS NOT NULL"
+        total = sql(f"SELECT COUNT(*) FROM messaging_message WHERE {where}", params)[0][0]
+        value, row_id = sql(
+            f"SELECT {key}, id FROM messaging_message WHERE {where}"
+            f" ORDER BY {key} {direction}, id {direction} OFFSET %s LIMIT 1",
+            [*params, int(total * fraction)],
+        )[0]
+        if isinstance(value, dt.datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return encode_cursor(value, row_id)
+
+    by_phone = SmsLogFilter.default(org, sort="phone", descending=False)
+    for label, f in (("30_days", month), ("one_broadcast", one), ("30_days_by_phone", by_phone)):
+        for where, fraction in (("first", None), ("middle", 0.5), ("last", 0.999)):
+            after = cursor_at(f, fraction) if fraction is not None else None
+            under(
+                f"sms_log_page_{label}_{where}",
+                lambda f=f, a=after: sms_log_page(f, after=a),
+                50,
+                rows=50,
+            )
+
+    t = {"pn": "contacts_phonenumber", "c": "contacts_contact", "cr": "consent_consentrecord"}
+    totals_sql = (
+        f"SELECT COALESCE(cr.status, 'pending'), COUNT(*) FROM {t['pn']} pn JOIN {t['c']} c"
+        f" ON c.id = pn.contact_id LEFT JOIN {t['cr']} cr ON cr.sender_id = %s"
+        " AND cr.phone = pn.phone WHERE c.organization_id = %s AND pn.sms_enabled GROUP BY 1"
+    )
+    pairs = sum(sms_status_totals(org).values())
+    pair(
+        "sms_status_totals",
+        lambda: sms_status_totals(org),
+        "hand-written GROUP BY",
+        lambda: sql(totals_sql, [org.sender_id, org.pk]),
+        1.5,
+        pairs,
+    )
+    number = sql("SELECT phone FROM contacts_phonenumber WHERE position = 2 LIMIT 1", [])[0][0]
+    typed = f"({number[2:5]}) {number[5:8]}-{number[8:]}"
+    under("sms_status_lookup", lambda: sms_status_lookup(org, typed), 10, rows=1, number=typed)
+    return figures
+
+
+def _export_sql(start: str, end: str, org_id: int, sqlite: bool) -> str:
+    """The same columns as the CSV export, for the database's own CSV writer."""
+
+    def stage_label(col: str) -> str:
+        return (
+            f"CASE {col} WHEN 'sending' THEN 'Sending' WHEN 'sent' THEN 'Sent'"
+            " WHEN 'ineligible' THEN 'Undelivered' WHEN 'failed' THEN 'Undelivered' ELSE ''"
+            f" END, CASE {col} WHEN 'not_sent_yet' THEN 'Not Sent Yet' WHEN 'sending' THEN"
+            " 'Sending' WHEN 'sent' THEN 'Sent' WHEN 'ineligible' THEN 'Ineligible to Send'"
+            " ELSE 'Failed to Send' END"
+        )
+
+    if sqlite:
+        when = "strftime('%Y-%m-%d %H:%M:%S', {})"
+    else:
+        when = f"to_char({{}} AT TIME ZONE '{TZ}', 'YYYY-MM-DD HH24:MI:SS')"
+    return (
+        f"SELECT {when.format('m.created_at')} AS date, m.broadcast_id, b.name,"
+        " c.external_id, c.first_name || ' ' || c.last_name, m.phone,"
+        f" {stage_label('m.result')}, m.reason, m.reason, m.carrier_code,"
+        f" {when.format('m.delivered_at')} FROM messaging_message m JOIN messaging_broadcast b"
+        " ON b.id = m.broadcast_id LEFT JOIN contacts_contact c ON c.id = m.contact_id"
+        f" WHERE m.organization_id = {org_id} AND m.created_at >= '{start}'"
+        f" AND m.created_at < '{end}' ORDER BY m.created_at DESC, m.id DESC"
+    )
+
+
+def step_bounds(scale: float) -> dict[str, Any]:
+    django_setup()
+    import datetime as dt
+
+    from schoolsms.accounts.models import Organization
+    from schoolsms.reports.selectors import SmsLogFilter, org_today
+
+    org = Organization.objects.get(slug="bench")
+    today = org_today(org)
+    f = SmsLogFilter(
+        organization=org,
+        date_from=today - dt.timedelta(days=EXPORT_DAYS),
+        date_to=today - dt.timedelta(days=1),
+    )
+    start, end = f.utc_bounds()
+    fmt = "%Y-%m-%d %H:%M:%S"
+    return {
+        "org": org.pk,
+        "from": str(f.date_from),
+        "to": str(f.date_to),
+        "start": start.astimezone(dt.UTC).strftime(fmt),
+        "end": end.astimezone(dt.UTC).strftime(fmt),
+    }
+
+
+def _export_figures(
+    label: str, url: str, baseline: list[str], base_name: str, scale: float, full: bool
+) -> list[Figure]:
+    env = _env(url)
+    b = _child("bounds", scale, url)
+    ours_file, base_file = VAR / f"ours-{label}.csv", VAR / f"base-{label}.csv"
+    cli = [
+        sys.executable,
+        "-m",
+        "schoolsms",
+        "report",
+        "sms-log",
+        "--org",
+        "bench",
+        "--format",
+        "csv",
+    ]
+    base_cmd = [
+        part.format(
+            sql=_export_sql(b["start"], b["end"], b["org"], label == "sqlite"), out=base_file
+        )
+        for part in baseline
+    ]
+    with base_file.open("w") as handle:
+        started = time.perf_counter()
+        subprocess.run(base_cmd, stdout=handle, check=True, env=env)
+        base_seconds = time.perf_counter() - started
+    ours_seconds, peak = _timed_process(
+        [*cli, "--from", b["from"], "--to", b["to"], "--output", str(ours_file)], env
+    )
+    rows = _lines(ours_file) - 1
+    assert rows == _lines(base_file) - 1, (rows, _lines(base_file) - 1)
+    figures = [
+        Figure(f"csv_export_{label}", ours_seconds, base_name, base_seconds, 3.0, rows),
+        Figure(
+            f"csv_export_{label}_peak_memory_mb", peak / 2**20, "target 200 MB", 200.0, 1.0, rows
+        ),
+    ]
+    if full:
+        every, peak_all = _timed_process(
+            [*cli, "--from", "2000-01-01", "--output", str(ours_file)], env
+        )
+        figures.append(
+            Figure(
+                f"csv_export_{label}_all_rows_peak_memory_mb",
+                peak_all / 2**20,
+                "target 200 MB",
+                200.0,
+                1.0,
+                _lines(ours_file) - 1,
+                {"seconds": round(every, 1)},
+            )
+        )
+    for path in (ours_file, base_file):
+        path.unlink(missing_ok=True)
+    return figures
+
+
+def run(scale: float) -> list[Figure]:
+    VAR.mkdir(parents=True, exist_ok=True)
+    figures: list[Figure] = []
+    import psycopg
+
+    base_url, db_name = PG_URL.rsplit("/", 1)
+    try:
+        with psycopg.connect(f"{base_url}/postgres", autocommit=True, connect_timeout=3) as conn:
+            if not conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", [db_name]
+            ).fetchone():
+                conn.execute(f'CREATE DATABASE "{db_name}"')
+    except psycopg.OperationalError as exc:
+        print(f"   PostgreSQL not reachable ({exc}); skipping the PostgreSQL figures", flush=True)
+    else:
+        print(f"   preparing PostgreSQL data: {_child('prepare_pg', scale, PG_URL)}", flush=True)
+        figures += [Figure(**f) for f in _child("measure", scale, PG_URL)]
+        psql = ["psql", PG_URL, "-q", "-c", "\\copy ({sql}) TO STDOUT WITH CSV HEADER"]
+        figures += _export_figures("postgresql", PG_URL, psql, "psql \\copy", scale, full=True)
+    sqlite_url = f"sqlite:///{SQLITE_PATH}"
+    if shutil.which("sqlite3") is None:
+        print("   sqlite3 CLI missing (apt-get install -y sqlite3): no SQLite figure", flush=True)
+        return figures
+    print(f"   preparing SQLite data: {_child('prepare_sqlite', scale, sqlite_url)}", flush=True)
+    sqlite = ["sqlite3", "-csv", "-header", str(SQLITE_PATH), "{sql}"]
+    figures += _export_figures("sqlite", sqlite_url, sqlite, "sqlite3 -csv", scale, full=False)
+    return figures
+
+
+STEPS = {
+    "prepare_pg": step_prepare_pg,
+    "prepare_sqlite": step_prepare_sqlite,
+    "measure": step_measure,
+    "bounds": step_bounds,
+}
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] in STEPS:
+        result = STEPS[sys.argv[1]](float(sys.argv[2]))
+        print(json.dumps(result, default=str))
+    else:
+        for figure in run(float(sys.argv[1]) if len(sys.argv) > 1 else 0.01):
+            print(figure)
