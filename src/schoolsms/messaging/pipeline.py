@@ -277,12 +277,14 @@ def send_round(
     sender = organization.sender
     gateway = gateway_for(sender)
     batch_size = settings.SCHOOLSMS_SEND_BATCH_SIZE
+    # With a rate limit only a tenth of a second's worth is claimed at a time, so a claimed
+    # row waits for its slot briefly, never long enough to look like a dead worker's claim.
     chunk = throttle_chunk(sender.mps, batch_size)
     deadline = time.monotonic() + max_seconds
     fixed_now = now
     while True:
         claimed_at = fixed_now or timezone.now()
-        rows = rows_claim(broadcast_id=broadcast_id, limit=batch_size, now=claimed_at)
+        rows = rows_claim(broadcast_id=broadcast_id, limit=chunk, now=claimed_at)
         if not rows:
             break
         report.claimed += len(rows)

@@ -114,6 +114,8 @@ class PipelineWorker(Worker):
 
 
 class Command(BaseCommand):
+    # The checks import every URL module; a worker restarted often should start fast.
+    requires_system_checks: list[str] = []
     help = (
         "Run the background worker: broadcasts, sending, carrier receipts, email. "
         "With --until-idle, exit once no work is left, so results are final."
