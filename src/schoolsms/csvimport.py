@@ -141,6 +141,10 @@ class CsvFile:
                     f"this row has {len(cells)} values but the header names {width} columns",
                 )
                 continue
+            if any("\x00" in cell for cell in cells):
+                # No database stores NUL in text; refuse it here rather than fail mid-write.
+                self.error(start, "", "", "this row contains a NUL character")
+                continue
             yield CsvRow(line=start, values=dict(zip(self.columns, cells, strict=False)))
 
 

@@ -20,7 +20,11 @@ def to_e164(value: str, region: str = "US") -> str:
         raise InvalidPhoneNumber(f"{text!r} is not a phone number ({exc._msg})") from None
     if not phonenumbers.is_valid_number(parsed):
         raise InvalidPhoneNumber(f"{text!r} is not a valid phone number for region {region}")
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    if len(e164) > 16:
+        # phonenumbers accepts a few longer German numbers; E.164 (and our columns) stop at 15.
+        raise InvalidPhoneNumber(f"{text!r} has more than the 15 digits a phone number can have")
+    return e164
 
 
 def display(e164: str) -> str:

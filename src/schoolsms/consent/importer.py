@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from schoolsms.accounts.models import Organization
 from schoolsms.consent.models import ConsentRecord, ConsentSource, ConsentStatus
-from schoolsms.consent.services import consent_change
+from schoolsms.consent.services import ConsentChange, consent_change_many
 from schoolsms.csvimport import CsvFile, CsvImportError, RowError
 from schoolsms.phones import InvalidPhoneNumber, to_e164
 
@@ -122,19 +122,20 @@ def consent_import(
     file: BinaryIO,
     progress: Callable[[int], None] | None = None,
 ) -> ConsentImportSummary:
-    """Set consent statuses from a file, all or nothing, through `consent_change`.
+    """Set consent statuses from a file, all or nothing, through the consent services.
 
     Each change is recorded with source `import` at the row's changed_at. A number already at
     the file's status is left alone; so is one whose record changed after the row's changed_at
     (a STOP texted yesterday beats an export from last month) unless that record is only
     Pending Opt-In, which is no decision at all. `progress` receives the number
-    of rows written so far.
+    of rows done so far.
     """
     rows, errors = consent_rows_read(file, organization=organization, now=timezone.now())
     if errors:
         raise ConsentImportError(errors)
     summary = ConsentImportSummary(rows=len(rows))
     sender = organization.sender
+    changes: list[ConsentChange] = []
     with transaction.atomic():
         current = {
             phone: (status, changed_at)
@@ -142,31 +143,28 @@ def consent_import(
                 sender=sender
             ).values_list("phone", "status", "changed_at")
         }
-        for count, row in enumerate(rows, start=1):
+        for row in rows:
             old_status, old_when = current.get(row.phone, (None, None))
             if old_status == row.status:
                 summary.unchanged += 1
             elif (
                 old_status != ConsentStatus.PENDING_OPT_IN
-                and old_when
+                and old_when is not None
                 and old_when > row.changed_at
             ):
                 summary.kept_newer += 1
             else:
-                event = consent_change(
-                    sender=sender,
-                    phone=row.phone,
-                    new_status=row.status,
-                    source=ConsentSource.IMPORT,
-                    text=EVENT_TEXT,
-                    organization=organization,
-                    expected_status=old_status,
-                    at=row.changed_at,
-                )
-                if event is None:
-                    summary.kept_newer += 1  # changed by someone else while we were importing
-                else:
-                    summary.changed += 1
-            if progress is not None and (count % 500 == 0 or count == len(rows)):
-                progress(count)
+                changes.append(ConsentChange(row.phone, old_status, row.status, row.changed_at))
+        for i in range(0, len(changes), 5000):
+            summary.changed += consent_change_many(
+                sender=sender,
+                changes=changes[i : i + 5000],
+                source=ConsentSource.IMPORT,
+                text=EVENT_TEXT,
+                organization=organization,
+            )
+            if progress is not None:
+                progress(summary.unchanged + summary.kept_newer + i + len(changes[i : i + 5000]))
+    # A record changed by someone else between our read and our write keeps its newer status.
+    summary.kept_newer += len(changes) - summary.changed
     return summary

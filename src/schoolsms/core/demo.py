@@ -22,7 +22,12 @@ from django.utils import timezone
 from schoolsms.accounts.models import Organization
 from schoolsms.accounts.services import organization_create, user_create
 from schoolsms.consent.models import ConsentSource, ConsentStatus
-from schoolsms.consent.services import consent_change, consent_create_pending, number_block
+from schoolsms.consent.services import (
+    ConsentChange,
+    consent_change_many,
+    consent_create_pending,
+    number_block,
+)
 from schoolsms.contacts.models import Contact, ContactRole, PhoneNumber
 
 SLUG = "springfield"
@@ -199,42 +204,52 @@ def _consent(
     """About 70% opted in, 20% pending, 7% opted out, 3% with no record at all."""
     with_record = [n for n in numbers if rng.random() >= 0.03]
     consent_create_pending(sender=org.sender, phones=with_record, organization=org, at=start)
-    counts = {"none": len(numbers) - len(with_record), **dict.fromkeys(ConsentStatus.values, 0)}
     span = (now - start).total_seconds()
+    opt_ins: dict[tuple[str, str], list[ConsentChange]] = {}
+    opt_outs: dict[str, list[ConsentChange]] = {}
+    pending = ConsentStatus.PENDING_OPT_IN
     for phone in with_record:
         roll = rng.random()
-        opted_in_at = start + dt.timedelta(seconds=rng.uniform(0.05, 0.6) * span)
         if roll < 0.21:
-            counts[ConsentStatus.PENDING_OPT_IN] += 1
             continue
-        source, text = rng.choice(
-            [(ConsentSource.KEYWORD, "Y")] * 6
-            + [(ConsentSource.KEYWORD, "yes"), (ConsentSource.KEYWORD, "START")]
-            + [(ConsentSource.WEB, "Parent confirmed at registration")]
+        opted_in_at = start + dt.timedelta(seconds=rng.uniform(0.05, 0.6) * span)
+        how = rng.choice(_OPT_IN_HOW)
+        opt_ins.setdefault(how, []).append(
+            ConsentChange(phone, pending, ConsentStatus.OPTED_IN, opted_in_at)
         )
-        consent_change(
+        if roll >= 0.93:
+            stop_at = opted_in_at + dt.timedelta(seconds=rng.uniform(0.1, 0.35) * span)
+            opt_outs.setdefault(rng.choice(_STOP_WORDS), []).append(
+                ConsentChange(phone, ConsentStatus.OPTED_IN, ConsentStatus.OPTED_OUT, stop_at)
+            )
+    for (source, text), changes in opt_ins.items():
+        consent_change_many(
+            sender=org.sender, changes=changes, source=source, text=text, organization=org
+        )
+    for text, changes in opt_outs.items():
+        consent_change_many(
             sender=org.sender,
-            phone=phone,
-            new_status=ConsentStatus.OPTED_IN,
-            source=source,
+            changes=changes,
+            source=ConsentSource.KEYWORD,
             text=text,
             organization=org,
-            at=opted_in_at,
         )
-        if roll < 0.93:
-            counts[ConsentStatus.OPTED_IN] += 1
-            continue
-        consent_change(
-            sender=org.sender,
-            phone=phone,
-            new_status=ConsentStatus.OPTED_OUT,
-            source=ConsentSource.KEYWORD,
-            text=rng.choice(["STOP", "stop", "Stop", "UNSUBSCRIBE", "quit", "STOP!"]),
-            organization=org,
-            at=opted_in_at + dt.timedelta(seconds=rng.uniform(0.1, 0.35) * span),
-        )
-        counts[ConsentStatus.OPTED_OUT] += 1
-    return counts
+    opted_in = sum(len(c) for c in opt_ins.values())
+    opted_out = sum(len(c) for c in opt_outs.values())
+    return {
+        "none": len(numbers) - len(with_record),
+        pending: len(with_record) - opted_in,
+        ConsentStatus.OPTED_IN: opted_in - opted_out,
+        ConsentStatus.OPTED_OUT: opted_out,
+    }
+
+
+_OPT_IN_HOW = [(ConsentSource.KEYWORD, "Y")] * 6 + [
+    (ConsentSource.KEYWORD, "yes"),
+    (ConsentSource.KEYWORD, "START"),
+    (ConsentSource.WEB, "Parent confirmed at registration"),
+]
+_STOP_WORDS = ["STOP", "stop", "Stop", "UNSUBSCRIBE", "quit", "STOP!"]
 
 
 def _reset_password(user: User) -> str:
