@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
+from django.core.validators import validate_email
 from django.template.loader import render_to_string
 
 from schoolsms.accounts.models import Organization
@@ -66,6 +68,17 @@ def reminder_content(
     )
 
 
+def _reply_to(help_contact: str) -> list[str] | None:
+    """Replies go to the HELP contact when it is an email address, not to a no-reply box."""
+    for word in help_contact.replace(",", " ").split():
+        try:
+            validate_email(word)
+        except ValidationError:
+            continue
+        return [word]
+    return None
+
+
 class FlyerCache:
     """Renders each language's flyer once per run, not once per email."""
 
@@ -97,6 +110,7 @@ def reminder_message(
         body=content.text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[address],
+        reply_to=_reply_to(organization.sender.help_contact),
     )
     message.attach_alternative(content.html, "text/html")
     message.attach(

@@ -107,23 +107,53 @@ def reminder_plan(
             sent_at__gte=now - REMINDER_INTERVAL,
         ).values_list("contact_id", flat=True)
     )
-    # The latest attempt per (contact, address) decides whether the address is dead.
-    last_attempt: dict[tuple[int | None, str], bool] = {}
-    for contact_id, address, outcome, permanent in (
-        ReminderEmail.objects.filter(
-            organization=organization, outcome__in=[EmailOutcome.SENT, EmailOutcome.FAILED]
-        )
-        .order_by("id")
-        .values_list("contact_id", "address", "outcome", "permanent")
-    ):
-        last_attempt[(contact_id, address.lower())] = outcome == EmailOutcome.FAILED and permanent
+    rejected = _rejected_addresses(organization)
     for contact_id, recipient in by_contact.items():
         if contact_id in recent:
             recipient.skip_reason = SkipReason.RECENTLY_REMINDED
-        elif last_attempt.get((contact_id, recipient.address.lower())):
+        elif (contact_id, recipient.address.lower()) in rejected:
             recipient.skip_reason = SkipReason.ADDRESS_REJECTED
         (plan.skipped if recipient.skip_reason else plan.to_send).append(recipient)
     return plan
+
+
+def _rejected_addresses(organization: Organization) -> set[tuple[int, str]]:
+    """(contact, address) pairs the mail server refused for good (5xx) and that have not
+    received a reminder since (an admin may have forced one through)."""
+    last_refusal: dict[tuple[int, str], int] = {}
+    for contact_id, address, email_id in ReminderEmail.objects.filter(
+        organization=organization,
+        outcome=EmailOutcome.FAILED,
+        permanent=True,
+        contact__isnull=False,
+    ).values_list("contact_id", "address", "id"):
+        key = (contact_id, address.lower())
+        last_refusal[key] = max(email_id, last_refusal.get(key, 0))
+    if not last_refusal:
+        return set()
+    for contact_id, address, email_id in ReminderEmail.objects.filter(
+        organization=organization,
+        outcome=EmailOutcome.SENT,
+        contact_id__in={contact_id for contact_id, _ in last_refusal},
+    ).values_list("contact_id", "address", "id"):
+        key = (contact_id, address.lower())
+        if key in last_refusal and email_id > last_refusal[key]:
+            del last_refusal[key]
+    return set(last_refusal)
+
+
+def preview_sample(*, organization: Organization, language: str) -> Recipient | None:
+    """The first contact due a reminder in `language`, for the preview; stops reading early."""
+    for number in pending_numbers(organization=organization).iterator(chunk_size=200):
+        if flyer_language(number.contact.language) == language:
+            phones = [
+                n.phone
+                for n in pending_numbers(organization=organization).filter(
+                    contact_id=number.contact_id
+                )
+            ]
+            return Recipient(number.contact, list(dict.fromkeys(phones)))
+    return None
 
 
 def reminders_for_contact(contact: Contact) -> QuerySet[ReminderEmail]:

@@ -109,13 +109,12 @@ def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
 @org_required(ADMIN)
 @xframe_options_sameorigin
 def email_preview(request: HttpRequest) -> HttpResponse:
-    """The email as the first recipient in that language would get it (or a sample family)."""
+    """The email as a contact due a reminder in that language would get it (or a sample)."""
     language = _language(request)
     if language is None:
         return HttpResponseBadRequest(f"language must be one of {', '.join(LANGUAGES)}")
     organization = _org(request)
-    plan = selectors.reminder_plan(organization=organization)
-    sample = next((r for r in plan.to_send if r.language == language), None)
+    sample = selectors.preview_sample(organization=organization, language=language)
     name = sample.contact.name if sample else "Pat Doe"
     phones = sample.masked_phones if sample else SAMPLE_PHONES
     content = reminder_content(

@@ -59,6 +59,7 @@ def test_each_right_contact_gets_exactly_one_email_with_the_flyer(org: Any, smtp
         assert "HELP" in body and "STOP" in body
     assert "sms:67587?&amp;body=Y" in html
 
+    assert ana_mail["Reply-To"] == "help@springfield.example.org"
     (fay_mail,) = smtp_server.to("fay@example.org")
     flyer = pdf_text(fay_mail)
     assert "Text Y to 67587" in flyer and "Msg & data rates may apply." in flyer
@@ -111,6 +112,16 @@ def test_refused_address_is_recorded_failed_and_not_retried_forever(org: Any, sm
     assert [(r.contact.pk, r.skip_reason) for r in plan.skipped if r.contact == people.ana] == [
         (people.ana.pk, SkipReason.ADDRESS_REJECTED)
     ]
+    # Forced through and accepted this time: the address is good again.
+    smtp_server.reject.clear()
+    ReminderEmail.objects.filter(outcome=EmailOutcome.SENT).update(
+        sent_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    )
+    assert run_now(org, force=True).sent_count == 2
+    ReminderEmail.objects.filter(outcome=EmailOutcome.SENT).update(
+        sent_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    )
+    assert len(reminder_plan(organization=org).to_send) == 2
     # A new address is worth a try.
     people.ana.email = "ana.new@example.org"
     people.ana.save()
