@@ -22,6 +22,10 @@ from schoolsms.messaging.text import text_check
 # A schedule a little in the past is "now" (a slow form, clock skew); further back is a mistake.
 SCHEDULE_GRACE = dt.timedelta(minutes=5)
 
+# An explicit list becomes one IN (...) of the audience query; databases cap its parameters
+# (SQLite 32,766, PostgreSQL 65,535). Bigger audiences are better said with roles or schools.
+MAX_EXTERNAL_IDS = 20_000
+
 CANCELABLE = (BroadcastStatus.DRAFT, BroadcastStatus.SCHEDULED, BroadcastStatus.SENDING)
 
 
@@ -82,6 +86,11 @@ def validate_audience(
                 f"no contact of {organization.name} is at school {_listing(unknown)}"
                 f" (schools: {_listing(sorted(known)) or 'none'})"
             )
+    if len(external_ids) > MAX_EXTERNAL_IDS:
+        raise ValidationError(
+            f"{len(external_ids)} external ids are more than a list may hold "
+            f"({MAX_EXTERNAL_IDS}); choose the audience by role or school instead"
+        )
     if external_ids:
         missing = selectors.external_ids_missing(
             organization=organization, external_ids=external_ids

@@ -80,6 +80,13 @@ def test_send_schedules_and_send_twice_is_a_conflict(api: Api, org: Any) -> None
     assert "only a draft can be sent" in response.json()["detail"]
 
 
+def test_send_needs_an_offset_on_at(api: Api, org: Any) -> None:
+    broadcast_id = api.post("/", {"name": "Later", "text": "Hello"}).json()["id"]
+    response = api.post(f"/{broadcast_id}/send", {"at": "2099-12-01T07:30:00"})
+    assert response.status_code == 400
+    assert "at must carry a UTC offset" in response.json()["detail"]
+
+
 def test_cancel(api: Api, org: Any) -> None:
     broadcast_id = api.post("/", {"name": "Oops", "text": "Hello"}).json()["id"]
     response = api.post(f"/{broadcast_id}/cancel")

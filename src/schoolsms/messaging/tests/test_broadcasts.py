@@ -70,6 +70,12 @@ def test_create_refuses_bad_input_with_a_clear_message(
     assert not Broadcast.objects.exists()
 
 
+def test_an_explicit_list_has_a_size_limit(org: Any) -> None:
+    ids = [f"X{i}" for i in range(services.MAX_EXTERNAL_IDS + 1)]
+    with pytest.raises(ValidationError, match="20001 external ids are more than a list may hold"):
+        create(org, external_ids=ids)
+
+
 def test_segment_limit_is_per_organization(org: Any) -> None:
     assert create(org, text="a" * 459).pk  # three segments: allowed by default
     org.segment_limit = 1

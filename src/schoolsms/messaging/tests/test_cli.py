@@ -137,7 +137,7 @@ def test_end_to_end_send_then_a_worker_process_then_show_in_a_process(org: Any) 
     broadcast_id = out.strip()
 
     worker = subprocess.run(
-        [sys.executable, "-m", "schoolsms", "worker", "--until-idle", "--skip-checks"],
+        [sys.executable, "-m", "schoolsms", "worker", "--until-idle"],
         env=testing.subprocess_env(),
         capture_output=True,
         text=True,
