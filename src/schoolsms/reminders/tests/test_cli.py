@@ -84,6 +84,7 @@ def subprocess_env() -> dict[str, str]:
     return {**os.environ, "DATABASE_URL": url}
 
 
+@pytest.mark.slow  # starts a Python process
 @pytest.mark.django_db(transaction=True)  # the process reads what this test wrote
 def test_flyer_through_a_real_process(org: Any, tmp_path: Path):
     target = tmp_path / "flyer-es.pdf"
