@@ -110,3 +110,34 @@ def test_api_docs_and_schema_work_offline(client: Any) -> None:
         "/api/v1/consent/unblock",
     ):
         assert path in schema["paths"], path
+
+
+def test_viewer_reads_a_contact_without_admin_buttons(client: Any, org: Any) -> None:
+    contact = testing.create_contact(org, "S-1", ["+12175550142"], consent="opted_in")
+    client.force_login(testing.create_user(org, "v@springfield.example.org", "viewer"))
+    html = client.get(f"/contacts/{contact.pk}/").content.decode()
+    assert "Opted In" in html
+    assert "Block (217) 555-0142" not in html
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/contacts/",
+        "/contacts/blocked/",
+        "/contacts/import/",
+        "/settings/",
+        "/settings/users/",
+        "/settings/tokens/",
+    ],
+)
+def test_every_visible_input_has_a_label(admin_client: Any, org: Any, url: str) -> None:
+    testing.create_user(org, "v@springfield.example.org", "viewer")  # a row with a role select
+    html = admin_client.get(url).content.decode()
+    labels = set(re.findall(r'<label[^>]*\bfor="([^"]+)"', html))
+    fields = re.findall(r"<(?:input|select|textarea)\b[^>]*>", html)
+    visible = [f for f in fields if 'type="hidden"' not in f]
+    assert visible, "no form fields on the page"
+    for field in visible:
+        match = re.search(r'\bid="([^"]+)"', field)
+        assert match and match.group(1) in labels, f"unlabelled field on {url}: {field}"
