@@ -74,7 +74,7 @@ def test_compose_saves_a_draft_then_sends_it_from_its_page(admin_client: Client,
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"text": "a" * 470}, "the message is 4 SMS segments long"),
+        ({"text": "a" * 470}, "The message is 4 SMS segments long"),
         ({"audience": "filter"}, "Choose at least one role or school."),
         ({"audience": "list", "external_ids": "S1, NOPE"}, "1 external id is not a contact"),
         ({"when": "later", "send_at": "2001-01-01T08:00"}, "This time has passed"),
