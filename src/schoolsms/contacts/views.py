@@ -12,6 +12,7 @@ from django.urls import reverse
 from schoolsms.accounts.access import ADMIN, READ, org_required
 from schoolsms.contacts import selectors
 from schoolsms.contacts.forms import ContactImportForm, ContactSearchForm
+from schoolsms.contacts.panels import contact_panels_render
 
 PAGE_SIZE = 50
 
@@ -63,6 +64,7 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "contact": contact,
         "numbers": selectors.contact_numbers(contact=contact),
+        "panels": contact_panels_render(contact),
         "subtabs": contacts_subtabs(request, "list"),
     }
     return render(request, "contacts/detail.html", context)
