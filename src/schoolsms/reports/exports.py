@@ -1,17 +1,10 @@
-"""CSV and XLSX exports of both reports, written row by row so memory stays flat.
-
-Formula injection (OWASP "CSV Injection"): a spreadsheet runs a cell that starts with
-= + - @ tab or carriage return as a formula, so every such text cell gets a leading apostrophe.
-One exception keeps phone numbers readable: an E.164 number (`+` then digits only, e.g.
-+12175550123) cannot be a formula that does anything, so it is written as it is.
-"""
+"""CSV and XLSX exports of both reports, written row by row so memory stays flat."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import io
-import re
 import tempfile
 import zoneinfo
 from collections.abc import Callable, Iterable, Iterator
@@ -23,7 +16,8 @@ from django.utils import timezone
 
 from schoolsms.accounts.models import Organization
 from schoolsms.messaging.models import DELIVERY_STAGE, DeliveryResult, Reason
-from schoolsms.reports import exports_pg
+from schoolsms.reports import exports_pg, exports_sqlite
+from schoolsms.reports.cells import safe_text
 from schoolsms.reports.selectors import SmsLogFilter, sms_log_rows
 from schoolsms.reports.sms_status import StatusRow, sms_status_rows
 
@@ -49,21 +43,12 @@ SMS_STATUS_HEADER = [
     "status_changed_at",
     "blocked",
 ]
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-E164 = re.compile(r"\+[0-9]+")
 CHUNK_ROWS = 2000  # rows fetched per round trip, and rows per chunk of streamed output
 XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header row
 
 _RESULT_LABELS = dict(DeliveryResult.choices)
 _STAGES = {str(k): v for k, v in DELIVERY_STAGE.items()}
 _REASON_LABELS = dict(Reason.choices)
-
-
-def safe_text(value: str) -> str:
-    """The text a spreadsheet shows as text, never runs."""
-    if value and value.startswith(FORMULA_START) and not E164.fullmatch(value):
-        return "'" + value
-    return value
 
 
 class LocalTime:
@@ -137,12 +122,15 @@ def sms_status_records(
 def sms_log_csv(
     f: SmsLogFilter, progress: Callable[[int], object] | None = None
 ) -> Iterator[bytes]:
-    """The SMS Log CSV: written by PostgreSQL itself where it can, else row by row here."""
+    """The SMS Log CSV, put together by the database itself (same bytes as csv_chunks)."""
     if exports_pg.available():
         for block in exports_pg.sms_log_copy_chunks(f, SMS_LOG_HEADER):
             if progress:
                 progress(block.count(b"\n"))
             yield block
+        return
+    if exports_sqlite.available():
+        yield from exports_sqlite.sms_log_csv_lines(f, SMS_LOG_HEADER, progress)
         return
     yield from csv_chunks(SMS_LOG_HEADER, sms_log_records(f), progress)
 

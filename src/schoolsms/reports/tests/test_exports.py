@@ -106,26 +106,60 @@ def test_sms_status_exports(viewer_client: Any, district: District) -> None:
         {"q": "okafor", "sort": "result"},
     ],
 )
-def test_postgresql_copy_writes_exactly_what_the_row_writer_writes(
-    district: District, params: dict[str, Any]
-) -> None:
+def test_every_csv_writer_writes_the_same_bytes(district: District, params: dict[str, Any]) -> None:
+    """SQLite's line builder and PostgreSQL's COPY both match the plain row writer."""
     from django.db import connection
 
-    from schoolsms.reports import exports_pg
+    from schoolsms.reports import exports_pg, exports_sqlite
     from schoolsms.reports.exports import csv_chunks, sms_log_records
     from schoolsms.reports.params import sms_log_filter
 
-    if connection.vendor != "postgresql":
-        pytest.skip("the COPY writer is PostgreSQL's")
     district.ana.first_name = 'Ana "Quote", Jr'  # quoting and commas in a cell
     district.ana.save()
+    district.picture.name = '\tTabbed, "quoted"\nand two lines'
+    district.picture.save()
+    district.cal.first_name, district.cal.last_name = "", "+15"  # plus and digits: kept as is
+    district.cal.save()
     f = sms_log_filter(
         district.org,
         results=params.get("result", []),
         search=params.get("q", ""),
         sort=params.get("sort"),
     )
-    python = b"".join(csv_chunks(SMS_LOG_HEADER, sms_log_records(f))).decode()
-    database = b"".join(exports_pg.sms_log_copy_chunks(f, SMS_LOG_HEADER)).decode()
-    assert database == python
-    assert len(python.splitlines()) > 1
+    plain = b"".join(csv_chunks(SMS_LOG_HEADER, sms_log_records(f))).decode()
+    assert len(plain.splitlines()) > 1
+    if connection.vendor == "postgresql":
+        assert b"".join(exports_pg.sms_log_copy_chunks(f, SMS_LOG_HEADER)).decode() == plain
+    else:
+        assert b"".join(exports_sqlite.sms_log_csv_lines(f, SMS_LOG_HEADER)).decode() == plain
+
+
+def test_local_times_are_right_on_both_sides_of_a_daylight_saving_change(
+    district: District,
+) -> None:
+    import datetime as dt
+
+    from schoolsms.reports.exports import sms_log_csv
+    from schoolsms.reports.params import sms_log_filter
+    from schoolsms.reports.tests.factories import make_message
+
+    utc = dt.UTC
+    # New York springs forward at 2026-03-08 07:00 UTC (02:00 EST becomes 03:00 EDT).
+    for moment in (
+        dt.datetime(2026, 3, 8, 6, 59, 59, 900000, tzinfo=utc),
+        dt.datetime(2026, 3, 8, 7, 0, 0, tzinfo=utc),
+    ):
+        make_message(
+            district.snow,
+            district.ana,
+            "+12175550101",
+            "sent",
+            at=moment,
+            delivered_at=dt.datetime(2026, 11, 1, 6, 30, tzinfo=utc),
+        )  # EDT→EST day
+    f = sms_log_filter(district.org, date_from="2026-03-08", date_to="2026-03-08", sort="date")
+    rows = list(csv.reader(io.StringIO(b"".join(sms_log_csv(f)).decode())))
+    assert [(r[0], r[-1]) for r in rows[1:]] == [
+        ("2026-03-08 01:59:59", "2026-11-01 01:30:00"),
+        ("2026-03-08 03:00:00", "2026-11-01 01:30:00"),
+    ]
