@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+run: export SCHOOLSMS_PUBLIC_URL ?= http://127.0.0.1:$(PORT)
 run: $(STAMP)
 	$(BIN)/schoolsms migrate --no-input -v 0
 	$(BIN)/schoolsms demo --if-empty
