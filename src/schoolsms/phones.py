@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 
 
@@ -9,11 +11,33 @@ class InvalidPhoneNumber(ValueError):
     """Raised with a message that names the value and why it was refused."""
 
 
+# A ten-digit North American number in a usual layout: (217) 555-0101, +1 217.555.0101, …
+_NANP = re.compile(r"^(?:\+?1[ .-]?)?\(?([2-9][0-9]{2})\)?[ .-]*([2-9][0-9]{2})[ .-]*([0-9]{4})$")
+
+
+def _nanp_fast(text: str, region: str) -> str | None:
+    """The common case without phonenumbers.parse: imports read hundreds of thousands of
+    numbers, and the full parse costs ~85 µs each. None means "use the full parse"."""
+    if phonenumbers.country_code_for_region(region) != 1:
+        return None
+    match = _NANP.match(text)
+    if match is None:
+        return None
+    national = "".join(match.groups())
+    number = phonenumbers.PhoneNumber(country_code=1, national_number=int(national))
+    if not phonenumbers.is_valid_number_for_region(number, region):
+        return None  # maybe another NANP country's number; the full parse decides
+    return "+1" + national
+
+
 def to_e164(value: str, region: str = "US") -> str:
     """Parse a number typed in any common format into E.164, or raise InvalidPhoneNumber."""
     text = (value or "").strip()
     if not text:
         raise InvalidPhoneNumber("phone number is empty")
+    fast = _nanp_fast(text, region)
+    if fast is not None:
+        return fast
     try:
         parsed = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:

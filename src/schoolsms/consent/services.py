@@ -90,54 +90,47 @@ def consent_create_pending(
 ) -> int:
     """Give every number that has no record on the sender a Pending Opt-In record.
 
-    Existing records are never touched. Set-based, for imports of many numbers.
+    Existing records are never touched. Set-based, for imports of many numbers: plain SQL,
+    because building ORM objects for 100,000 records and events takes most of a minute.
     `at` backdates the records (demo data, migrations). Returns how many were created."""
-    wanted = set(phones)
+    wanted = sorted(set(phones))
     if not wanted:
         return 0
-    now = at or timezone.now()
+    if source not in ConsentSource.values:
+        raise ValueError(f"unknown consent source {source!r}")
+    when = connection.ops.adapt_datetimefield_value(at or timezone.now())
+    records = connection.ops.quote_name(ConsentRecord._meta.db_table)
+    events = connection.ops.quote_name(ConsentEvent._meta.db_table)
+    pending = ConsentStatus.PENDING_OPT_IN.value
+    org_id = organization.pk if organization else None
     created = 0
-    with transaction.atomic():
-        existing: set[str] = set()
-        wanted_list = sorted(wanted)
-        for i in range(0, len(wanted_list), 5000):
-            chunk = wanted_list[i : i + 5000]
-            existing.update(
+    with transaction.atomic(), connection.cursor() as cursor:
+        for i in range(0, len(wanted), 2000):
+            chunk = wanted[i : i + 2000]
+            have = set(
                 ConsentRecord.objects.filter(sender=sender, phone__in=chunk).values_list(
                     "phone", flat=True
                 )
             )
-        missing = sorted(wanted - existing)
-        for i in range(0, len(missing), 5000):
-            chunk = missing[i : i + 5000]
-            ConsentRecord.objects.bulk_create(
-                [
-                    ConsentRecord(
-                        sender=sender,
-                        phone=p,
-                        status=ConsentStatus.PENDING_OPT_IN,
-                        changed_at=now,
-                    )
-                    for p in chunk
-                ],
-                ignore_conflicts=True,
+            chunk = [phone for phone in chunk if phone not in have]
+            if not chunk:
+                continue  # a re-import: every number already has a record
+            cursor.executemany(
+                f"INSERT INTO {records} (sender_id, phone, status, changed_at) "
+                "VALUES (%s, %s, %s, %s) ON CONFLICT (sender_id, phone) DO NOTHING",
+                [(sender.pk, phone, pending, when) for phone in chunk],
             )
-            fresh = ConsentRecord.objects.filter(
-                sender=sender, phone__in=chunk, changed_at=now, events__isnull=True
-            ).values_list("id", flat=True)
-            events = [
-                ConsentEvent(
-                    record_id=rid,
-                    old_status="",
-                    new_status=ConsentStatus.PENDING_OPT_IN,
-                    source=source,
-                    organization=organization,
-                    created_at=now,
-                )
-                for rid in fresh
-            ]
-            ConsentEvent.objects.bulk_create(events)
-            created += len(events)
+            # Every writer records an event with its change, so a record without history is
+            # one this call just created.
+            cursor.execute(
+                f"INSERT INTO {events} "
+                "(record_id, old_status, new_status, source, text, organization_id, created_at) "
+                f"SELECT r.id, '', %s, %s, '', %s, %s FROM {records} r "
+                f"WHERE r.sender_id = %s AND r.phone IN ({', '.join(['%s'] * len(chunk))}) "
+                f"AND NOT EXISTS (SELECT 1 FROM {events} e WHERE e.record_id = r.id)",
+                [pending, source, org_id, when, sender.pk, *chunk],
+            )
+            created += cursor.rowcount
     return created
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import re
 
+import phonenumbers
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -58,6 +59,32 @@ def test_any_text_is_either_a_valid_e164_or_refused_with_the_value_named(text: s
 def test_digit_strings_never_raise_anything_but_invalid_phone_number(text: str) -> None:
     with contextlib.suppress(InvalidPhoneNumber):
         assert E164.match(to_e164(text))
+
+
+def full_parse(text: str, region: str) -> str | None:
+    """The reference: phonenumbers' own parse and validation, without the fast path."""
+    try:
+        parsed = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+@settings(max_examples=300)
+@given(
+    st.from_regex(r"\A(\+?1[ .-]?)?\(?[0-9]{3}\)?[ .-]{0,2}[0-9]{3}[ .-]{0,2}[0-9]{4}\Z"),
+    st.sampled_from(["US", "CA", "PR"]),
+)
+def test_the_fast_path_for_north_american_numbers_agrees_with_phonenumbers(
+    text: str, region: str
+) -> None:
+    try:
+        ours: str | None = to_e164(text, region)
+    except InvalidPhoneNumber:
+        ours = None
+    assert ours == full_parse(text.strip(), region)
 
 
 def test_examples() -> None:
