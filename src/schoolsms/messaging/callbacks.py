@@ -117,12 +117,21 @@ def status_updates_apply(*, family: str, updates: Iterable[StatusUpdate]) -> Cal
                 [SENT, at, stamp, update.carrier_id, SENDING],
             )
         elif update.status == "delivered":
+            # Usually the row is Sent already; only a receipt that overtakes `sent` moves a row
+            # out of Sending, and only that can finish the broadcast.
+            if _returning(
+                f"UPDATE {table} SET delivered_at = %s, updated_at = %s "
+                "WHERE carrier_message_id = %s AND result = %s AND delivered_at IS NULL "
+                "RETURNING id",
+                [at, stamp, update.carrier_id, SENT],
+            ):
+                report.applied += 1
+                continue
             rows = _returning(
                 f"UPDATE {table} SET result = %s, sent_at = COALESCE(sent_at, %s), "
                 "delivered_at = %s, updated_at = %s "
-                "WHERE carrier_message_id = %s AND result IN (%s, %s) AND delivered_at IS NULL "
-                "RETURNING broadcast_id",
-                [SENT, at, at, stamp, update.carrier_id, SENDING, SENT],
+                "WHERE carrier_message_id = %s AND result = %s RETURNING broadcast_id",
+                [SENT, at, at, stamp, update.carrier_id, SENDING],
             )
         elif update.status == "failed":
             with transaction.atomic():

@@ -43,6 +43,28 @@ def new_sid() -> str:
     return "SM" + uuid.uuid4().hex
 
 
+def _callbacks_scheduled(sender_code: str, due: dt.datetime | None) -> bool:
+    """Whether a callbacks task for the sender is already waiting that will run no earlier
+    than `due` (None: now), and so will pick these messages up: one task per send batch
+    would otherwise pile up behind small throttled batches."""
+    from django_tasks_db.models import DBTaskResult, get_date_max
+
+    from schoolsms.carriers.simulator.tasks import simulator_callbacks_task
+
+    waiting = DBTaskResult.objects.filter(
+        status="READY", task_path=simulator_callbacks_task.module_path
+    )
+    waiting = (
+        waiting.filter(run_after=get_date_max())
+        if due is None
+        else waiting.filter(run_after__gte=due).exclude(run_after=get_date_max())
+    )
+    return any(
+        (args_kwargs.get("args") or [None])[0] == sender_code
+        for args_kwargs in waiting.values_list("args_kwargs", flat=True)[:100]
+    )
+
+
 class SimulatorGateway:
     name = "simulator"
     code_family = codes.TWILIO
@@ -81,11 +103,11 @@ class SimulatorGateway:
             outcomes.append(SendOutcome(message.message_id, "accepted", carrier_id=sid))
         if accepted:
             delay = settings.SCHOOLSMS_SIMULATOR_CALLBACK_DELAY
+            due = now + dt.timedelta(seconds=delay) if delay else None
             with transaction.atomic():
                 SimulatedMessage.objects.bulk_create(accepted)
-                simulator_callbacks_task.using(
-                    run_after=now + dt.timedelta(seconds=delay) if delay else None
-                ).enqueue(self.sender.code, [m.sid for m in accepted])
+                if not _callbacks_scheduled(self.sender.code, due):
+                    simulator_callbacks_task.using(run_after=due).enqueue(self.sender.code)
         return outcomes
 
     def parse_status_callbacks(self, request: HttpRequest) -> list[StatusUpdate]:

@@ -17,6 +17,8 @@ class SimulatedMessage(models.Model):
     # Twilio statuses: queued, sent, delivered, undelivered, failed.
     status = models.CharField(max_length=12, default="queued")
     error_code = models.CharField(max_length=10, blank=True)
+    # When its status callbacks were posted (or given up on); empty: still to come.
+    callbacks_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
@@ -28,6 +30,11 @@ class SimulatedMessage(models.Model):
                 condition=models.Q(message_ref__isnull=False),
             ),
             models.Index(fields=["to"], name="simulated_message_to"),
+            models.Index(
+                fields=["sender", "created_at"],
+                name="simulated_awaiting_callbacks",
+                condition=models.Q(callbacks_at__isnull=True, message_ref__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -3,6 +3,8 @@ a real carrier's callbacks take."""
 
 from __future__ import annotations
 
+import time
+
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
@@ -20,8 +22,23 @@ from schoolsms.messaging.callbacks import (
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
+# Receipts arrive by the thousand per broadcast; the sender (and so its token) is looked up
+# once every few seconds, not once a request.
+_SENDERS: dict[str, tuple[float, Sender]] = {}
+SENDER_CACHE_SECONDS = 5.0
+
+
+def _sender(code: str) -> Sender:
+    cached = _SENDERS.get(code)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    sender = get_object_or_404(Sender, code=code)
+    _SENDERS[code] = (time.monotonic() + SENDER_CACHE_SECONDS, sender)
+    return sender
+
+
 def _verified(request: HttpRequest, sender_code: str) -> Sender | None:
-    sender = get_object_or_404(Sender, code=sender_code)
+    sender = _sender(sender_code)
     if not twilio_wire.signature_valid(request, auth_token(sender)):
         return None
     return sender

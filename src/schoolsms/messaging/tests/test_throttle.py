@@ -29,8 +29,9 @@ def test_no_limit_reserves_nothing(org: Any) -> None:
     assert throttle_reserve(sender=org.sender, count=500, clock=5.0) == 0.0
 
 
-def test_chunks_are_a_tenth_of_a_second_of_messages() -> None:
-    assert throttle_chunk(100, 500) == 10
+def test_chunks_are_a_fiftieth_of_a_second_of_messages() -> None:
+    assert throttle_chunk(100, 500) == 2
+    assert throttle_chunk(1000, 500) == 20
     assert throttle_chunk(3, 500) == 1
     assert throttle_chunk(0, 500) == 500
     assert throttle_chunk(100_000, 500) == 500

@@ -42,7 +42,7 @@ def _env(**extra: str) -> dict[str, str]:
         "SCHOOLSMS_SIMULATOR_SCENARIO": "",
         "SCHOOLSMS_SIMULATOR_CALLBACK_DELAY": "0",
         "SCHOOLSMS_RETRY_BASE_DELAY": "0",
-        "LOG_LEVEL": os.environ.get("PIPE_LOG", "WARNING"),
+        "LOG_LEVEL": "WARNING",
         **extra,
     }
 

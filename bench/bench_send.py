@@ -1,0 +1,139 @@
+"""Sending speed (issue 3): messages through the whole pipeline (claim, re-check, simulator,
+result, both Twilio callbacks through the signed webhook) with one worker on SQLite.
+
+- throttling off: 100,000 messages (scale 1); target at least 5,000 messages per second.
+- throttling on: the sender limited to 200 messages per second, 4,000 messages (scale 1);
+  the sustained rate (from the first to the last message the carrier received) must stay
+  within 1% of the limit, and no one-second window may hold more than the limit.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from common import Figure, django_setup  # noqa: E402
+from pipeline_data import build_audience, child, setup_database  # noqa: E402
+
+TARGET_MPS = 5_000
+LIMIT_MPS = 200
+
+
+def _send(count: int, mps: int) -> dict[str, Any]:
+    django_setup()
+    setup_database()
+    from django.db.models import Count
+
+    from schoolsms.carriers.simulator.models import SimulatedMessage
+    from schoolsms.messaging.management.commands.worker import PipelineWorker
+    from schoolsms.messaging.models import Broadcast, BroadcastStatus, Message
+    from schoolsms.messaging.tasks import broadcast_dispatch_task
+    from schoolsms.messaging.throttle import throttle_chunk
+
+    org = build_audience(count, mps=mps)
+    broadcast = Broadcast.objects.create(
+        organization=org, name="bench", text="Bench message", status=BroadcastStatus.SCHEDULED
+    )
+    broadcast_dispatch_task.call(broadcast.pk)  # fan-out is bench_fanout's business
+    worker = PipelineWorker(
+        until_idle=True,
+        horizon=5,
+        sweep_every=5,
+        queue_names=["*"],
+        interval=0.01,
+        batch=False,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="bench",
+        excluded_queue_names=[],
+    )
+    started = time.perf_counter()
+    worker.run()
+    elapsed = time.perf_counter() - started
+    results = dict(
+        Message.objects.filter(broadcast=broadcast)
+        .values_list("result")
+        .annotate(n=Count("id"))
+        .values_list("result", "n")
+    )
+    delivered = Message.objects.filter(broadcast=broadcast, delivered_at__isnull=False).count()
+    stamps = sorted(
+        t.timestamp() for t in SimulatedMessage.objects.values_list("created_at", flat=True)
+    )
+    # The most messages the carrier received in any one-second window.
+    peak, j = 0, 0
+    for i, t in enumerate(stamps):
+        while stamps[j] <= t - 1.0:
+            j += 1
+        peak = max(peak, i - j + 1)
+    return {
+        "count": count,
+        "elapsed": elapsed,
+        "results": results,
+        "delivered": delivered,
+        "first": stamps[0],
+        "last": stamps[-1],
+        "peak_1s": peak,
+        "chunk": throttle_chunk(mps, 500),
+    }
+
+
+def run(scale: float) -> list[Figure]:
+    count = max(int(100_000 * scale), 1_000)
+    free = child("bench_send", "free", scale, "send_free.sqlite3")
+    figures = [
+        Figure(
+            name=f"send {count:,} messages, throttle off",
+            ours_seconds=free["elapsed"],
+            baseline_name=f"{TARGET_MPS:,} msg/s target",
+            baseline_seconds=count / TARGET_MPS,
+            limit_ratio=1.0,
+            rows=count,
+            extra={
+                "msg_per_s": round(count / free["elapsed"]),
+                "results": free["results"],
+                "delivered": free["delivered"],
+            },
+        )
+    ]
+    limited_count = max(int(4_000 * scale), 400)
+    limited = child("bench_send", "limited", scale, "send_limited.sqlite3")
+    span = limited["last"] - limited["first"]
+    # Messages after the first chunk, over the time from the first chunk to the last.
+    sustained = (limited_count - limited["chunk"]) / span if span else float("inf")
+    figures.append(
+        Figure(
+            name=f"send {limited_count:,} messages at {LIMIT_MPS:,}/s",
+            # Ratio = sustained rate / limit: at most 1.01, and (see extra) at least 0.99.
+            ours_seconds=sustained,
+            baseline_name="the configured limit",
+            baseline_seconds=LIMIT_MPS,
+            limit_ratio=1.01,
+            rows=limited_count,
+            extra={
+                "sustained_msg_per_s": round(sustained, 1),
+                "within_1pct": abs(sustained / LIMIT_MPS - 1) <= 0.01,
+                "peak_in_any_second": limited["peak_1s"],
+                "results": limited["results"],
+                "wall_seconds": round(limited["elapsed"], 1),
+            },
+        )
+    )
+    return figures
+
+
+if __name__ == "__main__":
+    step, scale_arg = sys.argv[1], float(sys.argv[2])
+    import json
+
+    if step == "free":
+        out = _send(max(int(100_000 * scale_arg), 1_000), 0)
+    else:
+        out = _send(max(int(4_000 * scale_arg), 400), LIMIT_MPS)
+    print(json.dumps(out))
