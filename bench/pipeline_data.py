@@ -3,11 +3,11 @@ and N opted-in contacts, built with plain SQL (the bench measures the pipeline, 
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
 import sys
-import json
 from pathlib import Path
 from typing import Any
 

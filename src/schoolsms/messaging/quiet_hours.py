@@ -11,7 +11,6 @@ from phonenumbers import timezone as phone_timezone
 
 from schoolsms.accounts.models import Organization
 
-
 # An area code that straddles a time-zone line maps to two zones; more means no real place.
 MAX_ZONES = 2
 
