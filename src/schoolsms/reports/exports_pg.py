@@ -72,6 +72,9 @@ def sms_log_copy_sql(f: SmsLogFilter) -> tuple[str, list[Any]]:
     reason, reason_params = _label_case("t.r_reason", list(Reason.choices))
     when = "to_char(t.{} AT TIME ZONE %s, 'YYYY-MM-DD HH24:MI:SS')"
     direction = "DESC" if f.descending else "ASC"
+    # NULLs where the pages put them; only said for columns that have NULLs, because SQLite
+    # can walk an index backwards for `DESC` but not for `DESC NULLS FIRST`.
+    nulls = ("NULLS FIRST" if f.descending else "NULLS LAST") if key.nullable else ""
     columns = [
         when.format("r_created"),
         "t.r_broadcast",
@@ -89,7 +92,7 @@ def sms_log_copy_sql(f: SmsLogFilter) -> tuple[str, list[Any]]:
     tz = f.organization.timezone
     sql = (
         f"COPY (SELECT {', '.join(columns)} FROM ({inner_sql}) t"
-        f" ORDER BY t.r_sort {direction}, t.r_id {direction}) TO STDOUT WITH (FORMAT csv)"
+        f" ORDER BY t.r_sort {direction} {nulls}, t.r_id {direction}) TO STDOUT WITH (FORMAT csv)"
     )
     # Parameters in the order their placeholders appear: the select list comes first.
     return sql, [tz, *stage_params, *result_params, *reason_params, tz, *inner_params]

@@ -150,8 +150,14 @@ def sms_log_line_sql(f: SmsLogFilter) -> tuple[str, list[Any]]:
         _local("t.r_delivered", offsets),
     ]
     direction = "DESC" if f.descending else "ASC"
+    # NULLs where the pages put them; only said for columns that have NULLs, because SQLite
+    # can walk an index backwards for `DESC` but not for `DESC NULLS FIRST`.
+    nulls = ("NULLS FIRST" if f.descending else "NULLS LAST") if key.nullable else ""
     line = " || ',' || ".join(cells)
-    sql = f"SELECT {line} FROM ({inner_sql}) t ORDER BY t.r_sort {direction}, t.r_id {direction}"
+    sql = (
+        f"SELECT {line} FROM ({inner_sql}) t"
+        f" ORDER BY t.r_sort {direction} {nulls}, t.r_id {direction}"
+    )
     return sql, list(params)
 
 

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 
 class BadCursor(ValueError):
@@ -51,28 +51,56 @@ def decode_cursor(cursor: str, key: SortKey) -> tuple[Any, int]:
     return value, row_id
 
 
-def _seek(key: SortKey, descending: bool, value: Any, row_id: int) -> Q:
-    """Rows strictly after (value, row_id) in the order `descending`, NULLs last when ascending
-    and first when descending (so that reversing an order reverses the rows exactly)."""
-    col = key.field
-    gt, id_gt = ("lt", "lt") if descending else ("gt", "gt")
-    if value is None:
-        # At the NULL block: ascending puts it last, descending first.
-        nulls_tail = Q(**{f"{col}__isnull": True, f"id__{id_gt}": row_id})
-        return nulls_tail if not descending else nulls_tail | Q(**{f"{col}__isnull": False})
-    seek = Q(**{f"{col}__{gt}": value}) | Q(**{col: value, f"id__{id_gt}": row_id})
-    if key.nullable and not descending:
-        seek |= Q(**{f"{col}__isnull": True})
-    if not key.nullable:
-        # An extra plain bound the database can use as the start of an index range scan.
-        seek &= Q(**{f"{col}__{gt}e": value})
-    return seek
+def _segment(
+    queryset: QuerySet[Any],
+    key: SortKey,
+    descending: bool,
+    nulls: bool,
+    after: tuple[Any, int] | None,
+) -> QuerySet[Any]:
+    """The rows of one segment (the NULLs, or the values) in order, after a cursor in it.
+
+    Each segment is asked for on its own, with plain comparisons, so that an index on
+    (column, id) can start right at the cursor; an OR across NULL and non-NULL rows would make
+    the database scan from the beginning on every page."""
+    col, op = key.field, ("lt" if descending else "gt")
+    id_order = "-id" if descending else "id"
+    if nulls:
+        qs = queryset.filter(**{f"{col}__isnull": True})
+        if after is not None:
+            qs = qs.filter(**{f"id__{op}": after[1]})
+        return qs.order_by(id_order)
+    qs = queryset.filter(**{f"{col}__isnull": False}) if key.nullable else queryset
+    if after is not None:
+        value, row_id = after
+        # The plain bound (>= or <=) is where an index range scan starts; the OR refines it.
+        qs = qs.filter(**{f"{col}__{op}e": value}).filter(
+            Q(**{f"{col}__{op}": value}) | Q(**{col: value, f"id__{op}": row_id})
+        )
+    return qs.order_by(f"-{col}" if descending else col, id_order)
 
 
-def _ordering(key: SortKey, descending: bool) -> list[Any]:
-    if descending:
-        return [F(key.field).desc(nulls_first=True), F("id").desc()]
-    return [F(key.field).asc(nulls_last=True), F("id").asc()]
+def _after(
+    queryset: QuerySet[Any],
+    key: SortKey,
+    descending: bool,
+    cursor: tuple[Any, int] | None,
+    limit: int,
+) -> list[Any]:
+    """Up to `limit` rows after the cursor, NULLs last when ascending and first when
+    descending (so that reversing the order reverses the rows exactly)."""
+    segments = [False]
+    if key.nullable:
+        segments = [True, False] if descending else [False, True]
+    if cursor is not None and key.nullable:
+        segments = segments[segments.index(cursor[0] is None) :]
+    rows: list[Any] = []
+    for nulls in segments:
+        rows += list(_segment(queryset, key, descending, nulls, cursor)[: limit - len(rows)])
+        if len(rows) >= limit:
+            break
+        cursor = None  # the next segment starts at its beginning
+    return rows
 
 
 @dataclass
@@ -93,13 +121,12 @@ def page_fetch(
 ) -> Page:
     """One page of `queryset` in (key, id) order, after or before a cursor."""
     backwards = before is not None
-    qs = queryset
+    cursor = None
     if after is not None:
-        qs = qs.filter(_seek(key, descending, *decode_cursor(after, key)))
+        cursor = decode_cursor(after, key)
     elif before is not None:
-        qs = qs.filter(_seek(key, not descending, *decode_cursor(before, key)))
-    order_desc = descending != backwards
-    rows = list(qs.order_by(*_ordering(key, order_desc))[: size + 1])
+        cursor = decode_cursor(before, key)
+    rows = _after(queryset, key, descending != backwards, cursor, size + 1)
     more = len(rows) > size
     rows = rows[:size]
     if backwards:

@@ -8,7 +8,7 @@ import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from schoolsms.accounts.models import Organization
@@ -199,7 +199,16 @@ def sms_log_page(
 def sms_log_rows(f: SmsLogFilter) -> QuerySet[Any]:
     """Every row of the selection as tuples of ROW_FIELDS, in the selection's order (exports)."""
     key = SORT_KEYS[f.sort]
-    order = [f"-{key.field}", "-id"] if f.descending else [key.field, "id"]
+    column = F(key.field)
+    # NULLs where the pages put them: last going up, first going down (said only for columns
+    # with NULLs, so that a plain index order still serves the others).
+    nulls = {"nulls_first": True} if f.descending else {"nulls_last": True}
+    if not key.nullable:
+        nulls = {}
+    if f.descending:
+        order = [column.desc(**nulls), F("id").desc()]
+    else:
+        order = [column.asc(**nulls), F("id").asc()]
     return sms_log_queryset(f).order_by(*order).values_list(*ROW_FIELDS)
 
 

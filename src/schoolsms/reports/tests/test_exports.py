@@ -163,3 +163,18 @@ def test_local_times_are_right_on_both_sides_of_a_daylight_saving_change(
         ("2026-03-08 01:59:59", "2026-11-01 01:30:00"),
         ("2026-03-08 03:00:00", "2026-11-01 01:30:00"),
     ]
+
+
+@pytest.mark.parametrize("sort", ["phone", "-phone", "-delivered"])
+def test_exports_list_rows_in_the_order_the_pages_show_them(district: District, sort: str) -> None:
+    from schoolsms.reports.exports import sms_log_csv
+    from schoolsms.reports.params import sms_log_filter
+    from schoolsms.reports.selectors import sms_log_page
+
+    f = sms_log_filter(district.org, sort=sort)
+    page = sms_log_page(f, size=100)
+    rows = list(csv.reader(io.StringIO(b"".join(sms_log_csv(f)).decode())))[1:]
+    assert [r[5] for r in rows] == [m.phone or "" for m in page.rows]
+    assert [r[4] for r in rows] == [
+        safe_text(m.contact.name if m.contact else "") for m in page.rows
+    ]
