@@ -1,0 +1,110 @@
+"""Fan-out speed (issue 3): dispatching a broadcast to 1,000,000 recipients on SQLite (message
+rows with eligibility and duplicate detection, in one INSERT ... SELECT) against a plain
+`executemany` insert of the same number of rows into a table of the same width, same run.
+Target: at most 1.5x.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from common import Figure, django_setup  # noqa: E402
+from pipeline_data import build_audience, child, setup_database  # noqa: E402
+
+
+def _fan_out(count: int) -> dict[str, Any]:
+    django_setup()
+    setup_database()
+    from django.db import connection
+    from django.utils import timezone
+
+    from schoolsms.messaging.dispatch import broadcast_fan_out
+    from schoolsms.messaging.models import Broadcast, BroadcastStatus, Message
+
+    org = build_audience(count, mps=0)
+    broadcast = Broadcast.objects.create(
+        organization=org, name="bench", text="Bench message", status=BroadcastStatus.SENDING
+    )
+    started = time.perf_counter()
+    created = broadcast_fan_out(broadcast_id=broadcast.pk)
+    ours = time.perf_counter() - started
+    assert created == count, created
+
+    # The baseline: the same columns as messaging_message, no indexes, rows made beforehand.
+    columns = [f.column for f in Message._meta.concrete_fields if f.column != "id"]
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    row = {
+        "phone": None,
+        "result": "not_sent_yet",
+        "reason": "",
+        "carrier_code": "",
+        "carrier_message_id": None,
+        "attempts": 0,
+        "next_attempt_at": None,
+        "claimed_at": None,
+        "created_at": now,
+        "sent_at": None,
+        "delivered_at": None,
+        "updated_at": now,
+        "broadcast_id": broadcast.pk,
+        "organization_id": org.pk,
+        "sender_id": org.sender_id,
+        "contact_id": None,
+    }
+    types = {f.column: f.db_type(connection) for f in Message._meta.concrete_fields}
+    rows = [
+        tuple(
+            (
+                f"+1{201 + i % 700}{i // 700:07d}"
+                if c == "phone"
+                else i
+                if c == "contact_id"
+                else row[c]
+            )
+            for c in columns
+        )
+        for i in range(1, count + 1)
+    ]
+    connection.ensure_connection()
+    raw = connection.connection
+    cur = raw.cursor()
+    cur.execute(
+        "CREATE TABLE bench_plain (id integer NOT NULL PRIMARY KEY AUTOINCREMENT, "
+        + ", ".join(f"{c} {types[c]}" for c in columns)
+        + ")"
+    )
+    placeholders = ", ".join("?" for _ in columns)
+    started = time.perf_counter()
+    cur.execute("BEGIN")
+    cur.executemany(
+        f"INSERT INTO bench_plain ({', '.join(columns)}) VALUES ({placeholders})",
+        rows,
+    )
+    cur.execute("COMMIT")
+    baseline = time.perf_counter() - started
+    return {"count": count, "ours": ours, "baseline": baseline, "columns": len(columns) + 1}
+
+
+def run(scale: float) -> list[Figure]:
+    out = child("bench_fanout", "fanout", scale, "fanout.sqlite3")
+    return [
+        Figure(
+            name=f"fan-out to {out['count']:,} recipients (SQLite)",
+            ours_seconds=out["ours"],
+            baseline_name=f"executemany of {out['count']:,} rows, {out['columns']} columns",
+            baseline_seconds=out["baseline"],
+            limit_ratio=1.5,
+            rows=out["count"],
+        )
+    ]
+
+
+if __name__ == "__main__":
+    print(json.dumps(_fan_out(max(int(1_000_000 * float(sys.argv[2])), 1_000))))
