@@ -200,3 +200,20 @@ def test_reconcile_leaves_fresh_claims_alone(org: Any) -> None:
     stuck_reconcile()
     message.refresh_from_db()
     assert message.result == "sending"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sigterm_stops_the_worker_cleanly() -> None:
+    worker = subprocess.Popen(
+        [SCHOOLSMS, "worker"], env=_env(LOG_LEVEL="INFO"), stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert worker.stderr is not None
+        for line in worker.stderr:  # wait until its signal handlers are in place
+            if "started" in line:
+                break
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=20) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
