@@ -166,6 +166,10 @@ def consent_change_many(
             raise ValueError(f"unknown consent status {change.new_status!r}")
     if len({c.phone for c in changes}) != len(changes):
         raise ValueError("each number may change only once per call")
+    records = connection.ops.quote_name(ConsentRecord._meta.db_table)
+    events = connection.ops.quote_name(ConsentEvent._meta.db_table)
+    actor_id = actor.pk if actor else None
+    org_id = organization.pk if organization else None
     applied = 0
     with transaction.atomic():
         for i in range(0, len(changes), 2000):
@@ -176,45 +180,47 @@ def consent_change_many(
                 .filter(sender=sender, phone__in=[c.phone for c in chunk])
                 .values_list("id", "phone", "status")
             }
-            fresh = [c for c in chunk if c.expected_status is None and c.phone not in current]
-            created = ConsentRecord.objects.bulk_create(
-                ConsentRecord(sender=sender, phone=c.phone, status=c.new_status, changed_at=c.at)
-                for c in fresh
-            )
+            fresh = {
+                c.phone: c for c in chunk if c.expected_status is None and c.phone not in current
+            }
             moved = [
                 (current[c.phone][0], c)
                 for c in chunk
                 if c.phone in current and current[c.phone][1] == c.expected_status
             ]
-            # One executemany: an ORM update() per row is most of a large import's time.
-            table = connection.ops.quote_name(ConsentRecord._meta.db_table)
+            # Plain executemany throughout: ORM objects cost most of a large import's time.
+            adapt = connection.ops.adapt_datetimefield_value
             with connection.cursor() as cursor:
                 cursor.executemany(
-                    f"UPDATE {table} SET status = %s, changed_at = %s "
+                    f"INSERT INTO {records} (sender_id, phone, status, changed_at) "
+                    "VALUES (%s, %s, %s, %s) ON CONFLICT (sender_id, phone) DO NOTHING",
+                    [(sender.pk, c.phone, c.new_status, adapt(c.at)) for c in fresh.values()],
+                )
+                created: list[tuple[int, ConsentChange]] = []
+                if fresh:
+                    # Ours are the new records without history (another writer's have events).
+                    cursor.execute(
+                        f"SELECT r.id, r.phone FROM {records} r WHERE r.sender_id = %s "
+                        f"AND r.phone IN ({', '.join(['%s'] * len(fresh))}) "
+                        f"AND NOT EXISTS (SELECT 1 FROM {events} e WHERE e.record_id = r.id)",
+                        [sender.pk, *fresh],
+                    )
+                    created = [(pk, fresh[phone]) for pk, phone in cursor.fetchall()]
+                cursor.executemany(
+                    f"UPDATE {records} SET status = %s, changed_at = %s "
                     "WHERE id = %s AND status = %s",
+                    [(c.new_status, adapt(c.at), pk, c.expected_status) for pk, c in moved],
+                )
+                cursor.executemany(
+                    f"INSERT INTO {events} (record_id, old_status, new_status, source, text, "
+                    "actor_id, organization_id, created_at) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
                     [
-                        (
-                            c.new_status,
-                            connection.ops.adapt_datetimefield_value(c.at),
-                            pk,
-                            c.expected_status,
-                        )
-                        for pk, c in moved
+                        (pk, c.expected_status or "", c.new_status, source, text, actor_id,
+                         org_id, adapt(c.at))
+                        for pk, c in [*created, *moved]
                     ],
-                )
-            ConsentEvent.objects.bulk_create(
-                ConsentEvent(
-                    record_id=pk,
-                    old_status=c.expected_status or "",
-                    new_status=c.new_status,
-                    source=source,
-                    text=text,
-                    actor=actor,
-                    organization=organization,
-                    created_at=c.at,
-                )
-                for pk, c in [*((r.pk, c) for r, c in zip(created, fresh, strict=True)), *moved]
-            )
+                )  # fmt: skip
             applied += len(created) + len(moved)
     return applied
 

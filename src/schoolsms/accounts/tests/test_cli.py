@@ -96,6 +96,9 @@ def test_user_create_with_a_password_prints_none(org: Any, client: Any) -> None:
     out = run("user", "create", "--org", "springfield", "--email", "bo@example.org", "--role",
               "viewer", "--password", "a-long-enough-pass")  # fmt: skip
     assert "Password" not in out
+    again = run("user", "create", "--org", "springfield", "--email", "bo@example.org", "--role",
+                "admin")  # fmt: skip
+    assert "password unchanged" in again
     assert logs_in(client, "bo@example.org", "a-long-enough-pass")
 
 

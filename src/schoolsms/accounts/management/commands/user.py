@@ -42,3 +42,5 @@ class Command(BaseCommand):
         self.stdout.write(f"User {user.username} is {options['role']} of {organization.slug}.")
         if generated:
             self.stdout.write(f"Password: {generated}")
+        elif options["password"] is None:
+            self.stdout.write("(an existing user: password unchanged)")
