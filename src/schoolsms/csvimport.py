@@ -18,7 +18,8 @@ NO = frozenset({"no", "false", "0", "n"})
 
 @dataclass(frozen=True)
 class RowError:
-    """One problem in an import file. `line` is the file's line number (the header is line 1)."""
+    """One problem in an import file. `line` is the file's line number (the header is line 1;
+    0 when the problem is not on any one line)."""
 
     line: int
     field: str
@@ -26,6 +27,8 @@ class RowError:
     message: str
 
     def __str__(self) -> str:
+        if not self.line:
+            return self.message  # about the whole file, not one line
         if not self.field:
             return f"line {self.line}: {self.message}"
         return f"line {self.line}, {self.field} '{self.value}': {self.message}"

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO, TypeVar
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
@@ -70,8 +70,15 @@ def contacts_import(
     if errors:
         raise ContactImportError(errors)
     summary = ImportSummary(rows=len(rows), numbers=sum(len(r.phones) for r in rows))
-    with transaction.atomic():
-        _write(organization, rows, summary)
+    try:
+        with transaction.atomic():
+            _write(organization, rows, summary)
+    except IntegrityError:
+        # Only a concurrent import of the same organization can collide with our inserts.
+        raise ContactImportError(
+            [RowError(0, "", "", "another import for this organization ran at the same time; "
+                      "nothing was imported, import the file again")]
+        ) from None  # fmt: skip
     return summary
 
 

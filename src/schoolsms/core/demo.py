@@ -2,8 +2,8 @@
 
 Deterministic (one seeded random generator) so screenshots and tests see the same district;
 only the admin's password is random. Every phone number is in the NANP range reserved for
-fiction (555-0100 to 555-0199). Other apps may extend the demo by calling their own services
-with the `DemoDistrict` that `demo_create` returns.
+fiction (555-0100 to 555-0199). Apps above contacts extend the demo with a
+`demo_extend(district: DemoDistrict)` function in their own `demo.py` (see `_extend`).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import datetime as dt
 import random
 import secrets
 from dataclasses import dataclass, field
+from importlib import import_module
 from pathlib import Path
 
 from django.conf import settings
@@ -195,7 +196,24 @@ def demo_create(*, count: int = 2000, seed: int = 2026) -> DemoDistrict:
             (sms_numbers[1200], "Reported as harassment"),
         ]:
             number_block(organization=org, phone=phone, reason=reason, actor=admin)
-    return DemoDistrict(org, admin, password, contacts=len(contacts), numbers=counts)
+        district = DemoDistrict(org, admin, password, contacts=len(contacts), numbers=counts)
+        _extend(district)
+    return district
+
+
+# Apps above contacts add to the demo with `demo_extend(district)` in `schoolsms/<app>/demo.py`.
+EXTENDING_APPS = ("messaging", "carriers", "reports", "reminders")
+
+
+def _extend(district: DemoDistrict) -> None:
+    for app in EXTENDING_APPS:
+        try:
+            module = import_module(f"schoolsms.{app}.demo")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"schoolsms.{app}.demo":
+                raise
+            continue
+        module.demo_extend(district)
 
 
 def _consent(
