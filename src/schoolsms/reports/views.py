@@ -109,6 +109,22 @@ def _log_chart(groups: list[dict[str, Any]]) -> dict[str, Any]:
     return {"labels": labels, "datasets": datasets}
 
 
+def _summary_context(f: SmsLogFilter) -> dict[str, Any]:
+    summary = sms_log_summary(f)
+    groups = summary_groups(summary)
+    return {"summary": summary, "groups": groups, "chart": _log_chart(groups)}
+
+
+@org_required()
+def sms_log_summary_part(request: HttpRequest) -> HttpResponse:
+    """The summary section alone, for pages after the first (loaded by htmx)."""
+    try:
+        f = _log_filter(request)
+    except ReportInputError as exc:
+        return HttpResponse(str(exc), status=400, content_type="text/plain")
+    return render(request, "reports/_sms_log_summary.html", _summary_context(f))
+
+
 @org_required()
 def sms_log(request: HttpRequest) -> HttpResponse:
     org = request.organization  # type: ignore[attr-defined]
@@ -127,17 +143,15 @@ def sms_log(request: HttpRequest) -> HttpResponse:
     except (ReportInputError, BadCursor) as exc:
         context["error"] = str(exc)
         return render(request, "reports/sms_log.html", context, status=400)
-    summary = sms_log_summary(f)
-    groups = summary_groups(summary)
-    context.update(
-        f=f,
-        page=page,
-        summary=summary,
-        groups=groups,
-        columns=_columns(f),
-        chart=_log_chart(groups),
-        query=request.GET.urlencode(),
-    )
+    selection = request.GET.copy()  # the filters without the page cursor
+    selection.pop("after", None)
+    selection.pop("before", None)
+    context.update(f=f, page=page, columns=_columns(f), query=selection.urlencode())
+    if request.GET.get("after") or request.GET.get("before"):
+        # Paging through rows must stay fast; the totals do not change with the page.
+        context["summary_url"] = f"{reverse('reports:sms-log-summary')}?{selection.urlencode()}"
+    else:
+        context.update(_summary_context(f))
     return render(request, "reports/sms_log.html", context)
 
 

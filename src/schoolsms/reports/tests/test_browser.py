@@ -11,8 +11,9 @@ import pytest
 from schoolsms import testing
 from schoolsms.reports.exports import SMS_LOG_HEADER
 from schoolsms.reports.tests.conftest import District, local_noon
+from schoolsms.reports.tests.factories import make_message
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 SHOTS = Path("/tmp")
 
@@ -21,6 +22,8 @@ def test_viewer_reads_the_sms_log_and_sms_status(
     district: District, page: Any, login: Any, live_server: Any
 ) -> None:
     testing.create_user(district.org, "viewer@springfield.example.org", "viewer")
+    for _ in range(50):
+        make_message(district.picture, district.ana, "+12175550101", "sent", at=local_noon(1))
     login("viewer@springfield.example.org")
 
     page.get_by_role("link", name="Reports", exact=True).first.click()
@@ -73,3 +76,10 @@ def test_viewer_reads_the_sms_log_and_sms_status(
     page.get_by_role("link", name="List").nth(2).click()  # drill down: Opted Out
     page.wait_for_url(f"{live_server.url}/reports/sms-status/all/?status=opted_out")
     assert page.locator("#status-rows tbody tr").count() == 1
+
+    # Paging: the rows come at once, the totals follow (htmx) with their chart.
+    page.goto(f"{live_server.url}/reports/sms-log/")
+    page.get_by_role("link", name="Next").click()
+    page.get_by_role("heading", name="Summary: 57 messages").wait_for()
+    assert page.locator("#sms-log-rows tbody tr").count() == 7
+    page.wait_for_function("() => !!Chart.getChart('sms-log-chart')")

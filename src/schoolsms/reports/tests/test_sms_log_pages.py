@@ -86,7 +86,7 @@ def test_rows_page_with_keyset_cursors_and_sort(viewer_client: Any, district: Di
     while url:
         response = viewer_client.get(url)
         html = response.content.decode()
-        rows = html.split("<tbody>")[2].split("</tbody>")[0]
+        rows = html.split('id="sms-log-rows"')[1].split("</tbody>")[0]
         seen += [
             cell.split("</td>")[0] for cell in rows.split("<td>")[1:] if cell.startswith("+1217")
         ]
@@ -100,3 +100,19 @@ def test_rows_page_with_keyset_cursors_and_sort(viewer_client: Any, district: Di
     assert pages == 2
     assert len(seen) == len(set(seen)) == 62
     assert seen == sorted(seen)
+
+
+def test_later_pages_load_the_totals_separately(viewer_client: Any, district: District) -> None:
+    for _ in range(55):
+        make_message(district.picture, district.ana, "+12175550101", "sent", at=local_noon(3))
+    first = viewer_client.get("/reports/sms-log/").content.decode()
+    assert "Summary: 62 messages" in first and "hx-get" not in first
+    nxt = first.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
+    second = viewer_client.get("/reports/sms-log/" + nxt).content.decode()
+    assert "Summary:" not in second
+    rows = second.split('id="sms-log-rows"')[1].split("</tbody>")[0]
+    assert rows.count("<tr>") == 1 + 12  # the header and the last 12 rows
+    summary_url = second.split('hx-get="')[1].split('"')[0].replace("&amp;", "&")
+    assert "after=" not in summary_url
+    part = viewer_client.get(summary_url).content.decode()
+    assert "Summary: 62 messages" in part and 'data-result="sent">56<' in part
