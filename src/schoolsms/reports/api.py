@@ -65,7 +65,9 @@ class SmsLogRow(Schema):
 
 
 class SmsLogPage(Schema):
-    summary: SmsLogSummary
+    summary: SmsLogSummary | None = Field(
+        description="totals of the whole selection, on the first page only (cursor absent)"
+    )
     rows: list[SmsLogRow]
     next_cursor: str | None = Field(description="pass as `cursor` for the next page")
 
@@ -174,7 +176,8 @@ def sms_log(
         raise HttpError(400, str(exc)) from None
     local = LocalTime(org)
     return {
-        "summary": sms_log_summary(f),
+        # Totals scan the whole selection: once, not again for every page.
+        "summary": sms_log_summary(f) if cursor is None else None,
         "rows": [_row(m, local) for m in page.rows],
         "next_cursor": page.next_cursor,
     }
