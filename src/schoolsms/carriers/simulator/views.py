@@ -22,37 +22,29 @@ from schoolsms.messaging.callbacks import (
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
-# Receipts arrive by the thousand per broadcast; the sender (and so its token) is looked up
-# once every few seconds, not once a request.
-_SENDERS: dict[str, tuple[float, Sender]] = {}
-SENDER_CACHE_SECONDS = 5.0
+# Receipts arrive by the thousand per broadcast; the sender's token is looked up once every
+# few seconds, not once a request (receipts need nothing else of the sender).
+_TOKENS: dict[str, tuple[float, str]] = {}
+TOKEN_CACHE_SECONDS = 5.0
 
 
-def _sender(code: str) -> Sender:
-    cached = _SENDERS.get(code)
+def _token(sender_code: str) -> str:
+    cached = _TOKENS.get(sender_code)
     if cached is not None and cached[0] > time.monotonic():
         return cached[1]
-    sender = get_object_or_404(Sender, code=code)
-    _SENDERS[code] = (time.monotonic() + SENDER_CACHE_SECONDS, sender)
-    return sender
-
-
-def _verified(request: HttpRequest, sender_code: str) -> Sender | None:
-    sender = _sender(sender_code)
-    if not twilio_wire.signature_valid(request, auth_token(sender)):
-        return None
-    return sender
+    token = auth_token(get_object_or_404(Sender, code=sender_code))
+    _TOKENS[sender_code] = (time.monotonic() + TOKEN_CACHE_SECONDS, token)
+    return token
 
 
 @csrf_exempt
 @require_POST
 def status_callback(request: HttpRequest, sender_code: str) -> HttpResponse:
-    sender = _verified(request, sender_code)
-    if sender is None:
+    if not twilio_wire.signature_valid(request, _token(sender_code)):
         return HttpResponseForbidden("bad signature")
-    gateway = SimulatorGateway(sender)
     report = status_updates_apply(
-        family=gateway.code_family, updates=gateway.parse_status_callbacks(request)
+        family=SimulatorGateway.code_family,
+        updates=twilio_wire.parse_status_form(request.POST),
     )
     status_callbacks_finish(report)
     return HttpResponse(status=200)
@@ -61,8 +53,8 @@ def status_callback(request: HttpRequest, sender_code: str) -> HttpResponse:
 @csrf_exempt
 @require_POST
 def inbound(request: HttpRequest, sender_code: str) -> HttpResponse:
-    sender = _verified(request, sender_code)
-    if sender is None:
+    sender = get_object_or_404(Sender, code=sender_code)
+    if not twilio_wire.signature_valid(request, auth_token(sender)):
         return HttpResponseForbidden("bad signature")
     gateway = SimulatorGateway(sender)
     for message in gateway.parse_inbound(request):
