@@ -9,10 +9,13 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
 from schoolsms.consent.importer import ConsentImportError, consent_import, parse_changed_at
 from schoolsms.consent.models import ConsentEvent, ConsentRecord
 from schoolsms.consent.services import consent_change, consent_create_pending
+from schoolsms.phones import to_e164
 
 pytestmark = pytest.mark.django_db
 
@@ -125,3 +128,51 @@ def test_parse_changed_at() -> None:
     assert parse_changed_at("2025-08-20T10:00-04:00", CHICAGO).utcoffset() == dt.timedelta(hours=-4)
     with pytest.raises(ValueError):
         parse_changed_at("20/08/2025", CHICAGO)
+
+
+def registry() -> tuple[list[Any], list[Any]]:
+    return (
+        list(ConsentRecord.objects.order_by("id").values_list()),
+        list(ConsentEvent.objects.order_by("id").values_list()),
+    )
+
+
+consent_rows = st.lists(
+    st.tuples(
+        st.one_of(
+            st.builds(lambda n: f"(217) 555-01{n:02d}", st.integers(0, 30)),
+            st.sampled_from(["+1 312 555 0150", "312-555-0151", "555-01"]),
+        ),
+        st.sampled_from(
+            ["opted_in", "OPTED_OUT", "pending", "opted_in", "opted_out"] * 2 + ["yes"]
+        ),
+        st.sampled_from(["", "2025-08-20", "2025-09-01T07:30", "", "2025-01-01Z"] * 2 + ["soon"]),
+    ),
+    max_size=4,
+)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(table=consent_rows)
+def test_any_consent_file_imports_fully_or_changes_nothing(
+    org: Any, table: list[tuple[str, str, str]]
+) -> None:
+    before = registry()
+    lines = [",".join(row) for row in table]
+    try:
+        summary = run(org, *lines)
+    except ConsentImportError as exc:
+        event("refused")
+        assert exc.errors and registry() == before
+        return
+    event("imported")
+    rows = [row for row in table if any(row)]
+    assert summary.changed + summary.unchanged + summary.kept_newer == summary.rows == len(rows)
+    for phone, status_text, _ in rows:
+        record = ConsentRecord.objects.get(sender=org.sender, phone=to_e164(phone))
+        assert record.status == status_text.lower() or summary.kept_newer
+    assert ConsentEvent.objects.count() == len(before[1]) + summary.changed
