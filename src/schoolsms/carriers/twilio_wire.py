@@ -30,6 +30,8 @@ STATUSES: dict[str, CarrierStatus] = {
 
 def _done_date(raw: str) -> dt.datetime | None:
     """RawDlrDoneDate, `YYMMDDhhmm` (UTC)."""
+    if not raw:
+        return None
     try:
         return dt.datetime.strptime(raw, "%y%m%d%H%M").replace(tzinfo=dt.UTC)
     except ValueError:
