@@ -103,11 +103,19 @@ class CsvFile:
                 RowError(1, "", "", "the file is empty; the first row must name the columns")
             )
             return
+        if len(header) == 1:
+            for sep, name in ((";", "semicolons"), ("\t", "tabs")):
+                if sep in header[0]:
+                    self.errors.append(
+                        RowError(1, "", "", f"the columns are separated by {name}; save the "
+                                 "file as CSV (comma-separated) and import it again")
+                    )  # fmt: skip
+                    return
         self.columns = [normalize_column(c) for c in header]
         seen: set[str] = set()
         for raw, column in zip(header, self.columns, strict=True):
             if not column:
-                self.errors.append(RowError(1, "", "", "a column in the header row has no name"))
+                continue  # spreadsheets often add unnamed columns; their cells must stay empty
             elif column in seen:
                 self.errors.append(RowError(1, raw.strip(), "", "this column appears twice"))
             elif not allowed(column):
@@ -125,6 +133,7 @@ class CsvFile:
         if not self._usable:
             return  # header problems make every row meaningless; they are reported alone
         width = len(self.columns)
+        unnamed = [i for i, column in enumerate(self.columns) if not column]
         while True:
             start = self._csv.line_num + 1
             try:
@@ -143,6 +152,9 @@ class CsvFile:
                     "",
                     f"this row has {len(cells)} values but the header names {width} columns",
                 )
+                continue
+            if unnamed and any(cells[i].strip() for i in unnamed if i < len(cells)):
+                self.error(start, "", "", "this row has a value in a column with no name")
                 continue
             if any("\x00" in cell for cell in cells):
                 # No database stores NUL in text; refuse it here rather than fail mid-write.

@@ -183,6 +183,21 @@ def test_header_problems(org: Any) -> None:
         contacts_import(organization=org, file=io.BytesIO(b""))
 
 
+def test_unnamed_empty_columns_from_spreadsheets_are_ignored(org: Any) -> None:
+    header = "external_id,first_name,last_name,,"
+    assert do_import(org, "1,Ann,Lee,,", header=header).created == 1
+    assert errors_of(org, "2,Bob,Ray,,oops", header=header) == [
+        "line 2: this row has a value in a column with no name"
+    ]
+
+
+def test_a_semicolon_separated_file_gets_a_hint(org: Any) -> None:
+    assert errors_of(org, "1;Ann;Lee", header="external_id;first_name;last_name") == [
+        "line 1: the columns are separated by semicolons; save the file as CSV "
+        "(comma-separated) and import it again"
+    ]
+
+
 def test_header_names_are_case_insensitive_and_phone_columns_order_by_number(org: Any) -> None:
     do_import(
         org,
