@@ -22,7 +22,8 @@ __all__ = ["ConsentImportError", "ConsentImportSummary", "RowError", "consent_im
 REQUIRED = ("phone", "sms_status")
 COLUMNS = frozenset({*REQUIRED, "changed_at"})
 _STATUSES = frozenset(ConsentStatus.values)
-EVENT_TEXT = "consent import"
+# The event keeps the file's time; its text says when it was recorded here.
+EVENT_TEXT = "imported from another system on {date}"
 
 
 class ConsentImportError(CsvImportError):
@@ -160,7 +161,7 @@ def consent_import(
                 sender=sender,
                 changes=changes[i : i + 5000],
                 source=ConsentSource.IMPORT,
-                text=EVENT_TEXT,
+                text=EVENT_TEXT.format(date=timezone.localdate()),
                 organization=organization,
             )
             if progress is not None:

@@ -46,6 +46,7 @@ def test_import_sets_statuses_with_history_at_the_files_times(org: Any) -> None:
     assert (event.old_status, event.new_status, event.source) == ("", "opted_in", "import")
     assert event.created_at == dt.datetime(2025, 8, 20, tzinfo=CHICAGO)
     assert event.record.changed_at == event.created_at
+    assert event.text == f"imported from another system on {timezone.localdate()}"
     assert ConsentEvent.objects.get(record__phone="+12175550102").created_at == dt.datetime(
         2025, 9, 1, 7, 30, tzinfo=CHICAGO
     )
