@@ -164,9 +164,7 @@ def sms_status_lookup(organization: Organization, text: str) -> dict[str, Any]:
     phone = to_e164(text, organization.phone_region)
     record = consent_record_get(organization=organization, phone=phone)
     contacts = list(
-        Contact.objects.filter(
-            organization=organization, phones__phone=phone, phones__sms_enabled=True
-        )
+        Contact.objects.filter(organization=organization, phones__phone=phone)
         .distinct()
         .order_by("last_name", "first_name", "id")
     )
