@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth.models import User
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from schoolsms.accounts.models import Organization, Sender
@@ -36,47 +36,35 @@ def consent_change(
 ) -> ConsentEvent | None:
     """Move one number's consent on a sender to `new_status` and record why.
 
-    Compare-and-set: the UPDATE checks the status it read, so two concurrent changes never
-    both win. `expected_status` (a status, or None for "no record yet") makes the change
-    conditional. Returns the recorded event, or None when nothing changed.
+    `expected_status` (a status, or None for "no record yet") makes the change conditional;
+    without it the current status is read and the change retried if another writer wins.
+    Returns the recorded event, or None when nothing changed.
     """
-    if new_status not in ConsentStatus.values:
-        raise ValueError(f"unknown consent status {new_status!r}")
-    if source not in ConsentSource.values:
-        raise ValueError(f"unknown consent source {source!r}")
     when = at or timezone.now()
     for _ in range(5):
         with transaction.atomic():
-            record = ConsentRecord.objects.filter(sender=sender, phone=phone).first()
-            old = record.status if record else None
-            if expected_status is not _ANY and old != expected_status:
+            current = (
+                ConsentRecord.objects.filter(sender=sender, phone=phone)
+                .values_list("status", flat=True)
+                .first()
+            )
+            if expected_status is not _ANY and current != expected_status:
                 return None
-            if old == new_status:
+            if current == new_status:
                 return None
-            if record is None:
-                try:
-                    with transaction.atomic():
-                        record = ConsentRecord.objects.create(
-                            sender=sender, phone=phone, status=new_status, changed_at=when
-                        )
-                except IntegrityError:
-                    continue  # somebody created it first; read again
-            else:
-                updated = ConsentRecord.objects.filter(pk=record.pk, status=old).update(
-                    status=new_status, changed_at=when
-                )
-                if updated != 1:
-                    continue  # changed under us; read again
-            return ConsentEvent.objects.create(
-                record=record,
-                old_status=old or "",
-                new_status=new_status,
+            change = ConsentChange(phone, current, new_status, when)
+            applied = consent_change_many(
+                sender=sender,
+                changes=[change],
                 source=source,
                 text=text,
-                actor=actor,
                 organization=organization,
-                created_at=when,
+                actor=actor,
             )
+            if applied:
+                return ConsentEvent.objects.filter(
+                    record__sender=sender, record__phone=phone
+                ).latest("id")
     raise RuntimeError(f"consent for {phone} kept changing; gave up after 5 tries")
 
 
@@ -90,48 +78,14 @@ def consent_create_pending(
 ) -> int:
     """Give every number that has no record on the sender a Pending Opt-In record.
 
-    Existing records are never touched. Set-based, for imports of many numbers: plain SQL,
-    because building ORM objects for 100,000 records and events takes most of a minute.
-    `at` backdates the records (demo data, migrations). Returns how many were created."""
-    wanted = sorted(set(phones))
-    if not wanted:
-        return 0
-    if source not in ConsentSource.values:
-        raise ValueError(f"unknown consent source {source!r}")
-    when = connection.ops.adapt_datetimefield_value(at or timezone.now())
-    records = connection.ops.quote_name(ConsentRecord._meta.db_table)
-    events = connection.ops.quote_name(ConsentEvent._meta.db_table)
+    Existing records are never touched. `at` backdates the records (demo data, migrations).
+    Returns how many were created."""
+    when = at or timezone.now()
     pending = ConsentStatus.PENDING_OPT_IN.value
-    org_id = organization.pk if organization else None
-    created = 0
-    with transaction.atomic(), connection.cursor() as cursor:
-        for i in range(0, len(wanted), 2000):
-            chunk = wanted[i : i + 2000]
-            have = set(
-                ConsentRecord.objects.filter(sender=sender, phone__in=chunk).values_list(
-                    "phone", flat=True
-                )
-            )
-            chunk = [phone for phone in chunk if phone not in have]
-            if not chunk:
-                continue  # a re-import: every number already has a record
-            cursor.executemany(
-                f"INSERT INTO {records} (sender_id, phone, status, changed_at) "
-                "VALUES (%s, %s, %s, %s) ON CONFLICT (sender_id, phone) DO NOTHING",
-                [(sender.pk, phone, pending, when) for phone in chunk],
-            )
-            # Every writer records an event with its change, so a record without history is
-            # one this call just created.
-            cursor.execute(
-                f"INSERT INTO {events} "
-                "(record_id, old_status, new_status, source, text, organization_id, created_at) "
-                f"SELECT r.id, '', %s, %s, '', %s, %s FROM {records} r "
-                f"WHERE r.sender_id = %s AND r.phone IN ({', '.join(['%s'] * len(chunk))}) "
-                f"AND NOT EXISTS (SELECT 1 FROM {events} e WHERE e.record_id = r.id)",
-                [pending, source, org_id, when, sender.pk, *chunk],
-            )
-            created += cursor.rowcount
-    return created
+    changes = [ConsentChange(phone, None, pending, when) for phone in sorted(set(phones))]
+    return consent_change_many(
+        sender=sender, changes=changes, source=source, organization=organization
+    )
 
 
 @dataclass(frozen=True)
@@ -154,7 +108,8 @@ def consent_change_many(
     organization: Organization | None = None,
     actor: User | None = None,
 ) -> int:
-    """`consent_change` for many numbers at once (imports, migrations, demo data).
+    """The one writer of consent: many numbers at once (imports, migrations, demo data), and
+    `consent_change` / `consent_create_pending` go through it.
 
     In one transaction, with the sender's affected records locked, each change applies only if
     the record is still at `expected_status` (compare-and-set), and each applied change records
