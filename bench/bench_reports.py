@@ -156,7 +156,7 @@ def step_measure(scale: float) -> list[dict[str, Any]]:
     )
 
     def cursor_at(f: SmsLogFilter, fraction: float) -> str:
-        key = {"date": "created_at", "phone": "phone"}[f.sort]
+        key = {"date": "created_at", "phone": "phone", "delivered": "delivered_at"}[f.sort]
         direction = "DESC" if f.descending else "ASC"
         where = "organization_id = %s AND created_at >= %s AND created_at < %s"
         params: list[Any] = [org.pk, start, end]
@@ -168,22 +168,32 @@ def step_measure(scale: float) -> list[dict[str, Any]]:
         value, row_id = sql(
             f"SELECT {key}, id FROM messaging_message WHERE {where}"
             f" ORDER BY {key} {direction}, id {direction} OFFSET %s LIMIT 1",
-            [*params, int(total * fraction)],
+            [*params, min(int(total * fraction), total - 1)],
         )[0]
         if isinstance(value, dt.datetime) and value.tzinfo is None:
             value = value.replace(tzinfo=dt.UTC)
         return encode_cursor(value, row_id)
 
     by_phone = SmsLogFilter.default(org, sort="phone", descending=False)
-    for label, f in (("30_days", month), ("one_broadcast", one), ("30_days_by_phone", by_phone)):
-        for where, fraction in (("first", None), ("middle", 0.5), ("last", 0.999)):
-            after = cursor_at(f, fraction) if fraction is not None else None
-            under(
-                f"sms_log_page_{label}_{where}",
-                lambda f=f, a=after: sms_log_page(f, after=a),
-                50,
-                rows=50,
-            )
+    cases = [
+        (label, f, where, fraction)
+        for label, f in (("30_days", month), ("one_broadcast", one), ("30_days_by_phone", by_phone))
+        for where, fraction in (("first", None), ("middle", 0.5), ("last", 0.999))
+    ]
+    # Rows without a phone or a delivered time: first going down, after the others going up.
+    cases += [
+        ("30_days_by_phone", by_phone, "into_no_phone", 1.0),
+        ("30_days_by_phone_down", SmsLogFilter.default(org, sort="phone"), "first", None),
+        ("30_days_by_delivered_down", SmsLogFilter.default(org, sort="delivered"), "first", None),
+    ]
+    for label, f, where, fraction in cases:
+        after = cursor_at(f, fraction) if fraction is not None else None
+        under(
+            f"sms_log_page_{label}_{where}",
+            lambda f=f, a=after: sms_log_page(f, after=a),
+            50,
+            rows=50,
+        )
 
     t = {"pn": "contacts_phonenumber", "c": "contacts_contact", "cr": "consent_consentrecord"}
     totals_sql = (

@@ -72,9 +72,14 @@ def sms_log_copy_sql(f: SmsLogFilter) -> tuple[str, list[Any]]:
     reason, reason_params = _label_case("t.r_reason", list(Reason.choices))
     when = "to_char(t.{} AT TIME ZONE %s, 'YYYY-MM-DD HH24:MI:SS')"
     direction = "DESC" if f.descending else "ASC"
-    # NULLs where the pages put them; only said for columns that have NULLs, because SQLite
-    # can walk an index backwards for `DESC` but not for `DESC NULLS FIRST`.
-    nulls = ("NULLS FIRST" if f.descending else "NULLS LAST") if key.nullable else ""
+    # The pages' order (keyset.ordering): NULLs last going up and first going down, and among
+    # them by creation time. Said only for columns with NULLs: SQLite can walk an index
+    # backwards for `DESC` but not for `DESC NULLS FIRST`.
+    order = f"t.r_sort {direction}, t.r_id {direction}"
+    if key.nullable:
+        nulls = "NULLS FIRST" if f.descending else "NULLS LAST"
+        among_nulls = f"CASE WHEN t.r_sort IS NULL THEN t.r_created END {direction}"
+        order = f"t.r_sort {direction} {nulls}, {among_nulls}, t.r_id {direction}"
     columns = [
         when.format("r_created"),
         "t.r_broadcast",
@@ -92,7 +97,7 @@ def sms_log_copy_sql(f: SmsLogFilter) -> tuple[str, list[Any]]:
     tz = f.organization.timezone
     sql = (
         f"COPY (SELECT {', '.join(columns)} FROM ({inner_sql}) t"
-        f" ORDER BY t.r_sort {direction} {nulls}, t.r_id {direction}) TO STDOUT WITH (FORMAT csv)"
+        f" ORDER BY {order}) TO STDOUT WITH (FORMAT csv)"
     )
     # Parameters in the order their placeholders appear: the select list comes first.
     return sql, [tz, *stage_params, *result_params, *reason_params, tz, *inner_params]

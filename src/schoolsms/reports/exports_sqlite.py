@@ -150,14 +150,16 @@ def sms_log_line_sql(f: SmsLogFilter) -> tuple[str, list[Any]]:
         _local("t.r_delivered", offsets),
     ]
     direction = "DESC" if f.descending else "ASC"
-    # NULLs where the pages put them; only said for columns that have NULLs, because SQLite
-    # can walk an index backwards for `DESC` but not for `DESC NULLS FIRST`.
-    nulls = ("NULLS FIRST" if f.descending else "NULLS LAST") if key.nullable else ""
+    # The pages' order (keyset.ordering): NULLs last going up and first going down, and among
+    # them by creation time. Said only for columns with NULLs: SQLite can walk an index
+    # backwards for `DESC` but not for `DESC NULLS FIRST`.
+    order = f"t.r_sort {direction}, t.r_id {direction}"
+    if key.nullable:
+        nulls = "NULLS FIRST" if f.descending else "NULLS LAST"
+        among_nulls = f"CASE WHEN t.r_sort IS NULL THEN t.r_created END {direction}"
+        order = f"t.r_sort {direction} {nulls}, {among_nulls}, t.r_id {direction}"
     line = " || ',' || ".join(cells)
-    sql = (
-        f"SELECT {line} FROM ({inner_sql}) t"
-        f" ORDER BY t.r_sort {direction} {nulls}, t.r_id {direction}"
-    )
+    sql = f"SELECT {line} FROM ({inner_sql}) t ORDER BY {order}"
     return sql, list(params)
 
 

@@ -1,8 +1,12 @@
 """Keyset (seek) pagination: pages found by the last row's sort values, never by OFFSET.
 
-A cursor is the sort column's value and the row id of the edge row, packed into an opaque URL-safe
-string. Pages stay equally fast however deep the reader goes, because the database seeks straight
-to the cursor through an index instead of counting past every earlier row.
+A cursor is the edge row's sort value and id, packed into an opaque URL-safe string. Pages stay
+equally fast however deep the reader goes, because the database seeks straight to the cursor
+through an index instead of counting past every earlier row.
+
+The order is (column, id), NULLs last going up and first going down. Rows whose column is NULL
+are ordered among themselves by (`SortKey.nulls_by`, id) instead: ordering them by id alone
+made the database walk the whole table by primary key looking for NULLs of the chosen period.
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, F, Q, QuerySet, When
+from django.db.models.expressions import OrderBy
 
 
 class BadCursor(ValueError):
@@ -22,73 +27,87 @@ class BadCursor(ValueError):
 
 @dataclass(frozen=True)
 class SortKey:
-    """One sortable column (a concrete field of the queryset's model) plus the id tie-breaker."""
+    """One sortable column (a concrete field of the queryset's model) plus the id tie-breaker.
+    `nulls_by` (a non-null datetime field) orders the rows where the column is NULL."""
 
     field: str
     nullable: bool = False
     is_datetime: bool = False
+    nulls_by: str = "created_at"
 
 
-def encode_cursor(value: Any, row_id: int) -> str:
-    if isinstance(value, dt.datetime):
-        value = value.isoformat()
-    raw = json.dumps([value, row_id], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+# (sort value, row id, nulls_by value when the sort value is NULL)
+Cursor = tuple[Any, int, Any]
 
 
-def decode_cursor(cursor: str, key: SortKey) -> tuple[Any, int]:
+def ordering(key: SortKey, descending: bool) -> list[OrderBy]:
+    """The full order as ORDER BY terms, for queries that read every row (exports)."""
+    column, row_id = F(key.field), F("id")
+    if not key.nullable:
+        return [column.desc(), row_id.desc()] if descending else [column.asc(), row_id.asc()]
+    among_nulls = Case(When(**{f"{key.field}__isnull": True}, then=F(key.nulls_by)))
+    if descending:
+        return [column.desc(nulls_first=True), among_nulls.desc(), row_id.desc()]
+    return [column.asc(nulls_last=True), among_nulls.asc(), row_id.asc()]
+
+
+def _text(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.datetime) else value
+
+
+def encode_cursor(value: Any, row_id: int, among_nulls: Any = None) -> str:
+    raw = json.dumps([_text(value), row_id, _text(among_nulls)], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, key: SortKey) -> Cursor:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        value, row_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        value, row_id, among_nulls = json.loads(base64.urlsafe_b64decode(padded.encode()))
         if not isinstance(row_id, int):
             raise TypeError
         if value is not None and key.is_datetime:
             value = dt.datetime.fromisoformat(value)
-        if value is None and not key.nullable:
-            raise TypeError
+        if value is None:
+            if not key.nullable:
+                raise TypeError
+            among_nulls = dt.datetime.fromisoformat(among_nulls)
     except (ValueError, TypeError):
         raise BadCursor(f"cursor {cursor!r} is not one this report made") from None
-    return value, row_id
+    return value, row_id, among_nulls
+
+
+def _seek(queryset: QuerySet[Any], col: str, op: str, value: Any, row_id: int) -> QuerySet[Any]:
+    # The plain bound (>= or <=) is where an index range scan starts; the OR refines it.
+    return queryset.filter(**{f"{col}__{op}e": value}).filter(
+        Q(**{f"{col}__{op}": value}) | Q(**{col: value, f"id__{op}": row_id})
+    )
 
 
 def _segment(
-    queryset: QuerySet[Any],
-    key: SortKey,
-    descending: bool,
-    nulls: bool,
-    after: tuple[Any, int] | None,
+    queryset: QuerySet[Any], key: SortKey, descending: bool, nulls: bool, after: Cursor | None
 ) -> QuerySet[Any]:
     """The rows of one segment (the NULLs, or the values) in order, after a cursor in it.
 
-    Each segment is asked for on its own, with plain comparisons, so that an index on
-    (column, id) can start right at the cursor; an OR across NULL and non-NULL rows would make
-    the database scan from the beginning on every page."""
-    col, op = key.field, ("lt" if descending else "gt")
-    id_order = "-id" if descending else "id"
+    Each segment is asked for on its own, with plain comparisons, so that an index can start
+    right at the cursor; an OR across NULL and non-NULL rows would make the database scan from
+    the beginning on every page."""
+    op = "lt" if descending else "gt"
+    col = key.nulls_by if nulls else key.field
     if nulls:
-        qs = queryset.filter(**{f"{col}__isnull": True})
-        if after is not None:
-            qs = qs.filter(**{f"id__{op}": after[1]})
-        return qs.order_by(id_order)
-    qs = queryset.filter(**{f"{col}__isnull": False}) if key.nullable else queryset
+        qs = queryset.filter(**{f"{key.field}__isnull": True})
+    else:
+        qs = queryset.filter(**{f"{col}__isnull": False}) if key.nullable else queryset
     if after is not None:
-        value, row_id = after
-        # The plain bound (>= or <=) is where an index range scan starts; the OR refines it.
-        qs = qs.filter(**{f"{col}__{op}e": value}).filter(
-            Q(**{f"{col}__{op}": value}) | Q(**{col: value, f"id__{op}": row_id})
-        )
-    return qs.order_by(f"-{col}" if descending else col, id_order)
+        qs = _seek(qs, col, op, after[2] if nulls else after[0], after[1])
+    return qs.order_by(*([f"-{col}", "-id"] if descending else [col, "id"]))
 
 
 def _after(
-    queryset: QuerySet[Any],
-    key: SortKey,
-    descending: bool,
-    cursor: tuple[Any, int] | None,
-    limit: int,
+    queryset: QuerySet[Any], key: SortKey, descending: bool, cursor: Cursor | None, limit: int
 ) -> list[Any]:
-    """Up to `limit` rows after the cursor, NULLs last when ascending and first when
-    descending (so that reversing the order reverses the rows exactly)."""
+    """Up to `limit` rows after the cursor (NULLs last going up, first going down, so that
+    reversing the order reverses the rows exactly)."""
     segments = [False]
     if key.nullable:
         segments = [True, False] if descending else [False, True]
@@ -119,7 +138,7 @@ def page_fetch(
     after: str | None = None,
     before: str | None = None,
 ) -> Page:
-    """One page of `queryset` in (key, id) order, after or before a cursor."""
+    """One page of `queryset` in the key's order, after or before a cursor."""
     backwards = before is not None
     cursor = None
     if after is not None:
@@ -133,7 +152,8 @@ def page_fetch(
         rows.reverse()
 
     def cursor_of(row: Any) -> str:
-        return encode_cursor(getattr(row, key.field), row.id)
+        value = getattr(row, key.field)
+        return encode_cursor(value, row.id, getattr(row, key.nulls_by) if value is None else None)
 
     has_next = more if not backwards else True
     has_prev = (after is not None) if not backwards else more

@@ -8,7 +8,7 @@ import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from schoolsms.accounts.models import Organization
@@ -21,7 +21,7 @@ from schoolsms.messaging.models import (
     Reason,
 )
 from schoolsms.phones import InvalidPhoneNumber, to_e164
-from schoolsms.reports.keyset import Page, SortKey, page_fetch
+from schoolsms.reports.keyset import Page, SortKey, ordering, page_fetch
 
 DEFAULT_DAYS = 30
 PAGE_SIZE = 50
@@ -198,17 +198,7 @@ def sms_log_page(
 
 def sms_log_rows(f: SmsLogFilter) -> QuerySet[Any]:
     """Every row of the selection as tuples of ROW_FIELDS, in the selection's order (exports)."""
-    key = SORT_KEYS[f.sort]
-    column = F(key.field)
-    # NULLs where the pages put them: last going up, first going down (said only for columns
-    # with NULLs, so that a plain index order still serves the others).
-    nulls = {"nulls_first": True} if f.descending else {"nulls_last": True}
-    if not key.nullable:
-        nulls = {}
-    if f.descending:
-        order = [column.desc(**nulls), F("id").desc()]
-    else:
-        order = [column.asc(**nulls), F("id").asc()]
+    order = ordering(SORT_KEYS[f.sort], f.descending)
     return sms_log_queryset(f).order_by(*order).values_list(*ROW_FIELDS)
 
 

@@ -34,11 +34,15 @@ def test_walking_pages_forward_and_back_visits_every_row_once_in_order(
     assert len(ids) == len(set(ids)) == expected_count == 16
     if sort in ("phone", "delivered"):
         field = "phone" if sort == "phone" else "delivered_at"
-        keys = [(getattr(m, field), m.id) for p in pages for m in p.rows]
-        nulls = [k for k in keys if k[0] is None]
-        rest = [k for k in keys if k[0] is not None]
-        # NULLs come last ascending and first descending; the rest is in order.
-        assert keys == (nulls + rest if descending else rest + nulls)
+        rows = [m for p in pages for m in p.rows]
+        nulls = [(m.created_at, m.id) for m in rows if getattr(m, field) is None]
+        rest = [(getattr(m, field), m.id) for m in rows if getattr(m, field) is not None]
+        # NULLs come last ascending and first descending, in creation order; the rest in order.
+        assert len(nulls) + len(rest) == len(rows)
+        if descending:
+            assert all(getattr(m, field) is None for m in rows[: len(nulls)])
+        else:
+            assert all(getattr(m, field) is not None for m in rows[: len(rest)])
         assert rest == sorted(rest, reverse=descending)
         assert nulls == sorted(nulls, reverse=descending)
     else:
