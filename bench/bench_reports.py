@@ -1,5 +1,7 @@
-"""Reports speed (issue 4): SMS Log summaries and pages, SMS Status totals and lookup, CSV export
-time and peak memory, each against hand-written SQL, `psql \\copy` or `sqlite3 -csv`.
+"""Reports speed (issue 4), each figure against hand-written SQL, `psql \\copy` or `sqlite3`.
+
+Measured: SMS Log summaries and pages, SMS Status totals and lookup, CSV export time and the
+exporting process's peak memory.
 
 Data (scale 1): 10,000,000 message rows in 200 daily broadcasts and about 1,000,000 consent
 records on PostgreSQL (database `schoolsms_bench`, or BENCH_REPORTS_PG), generated server-side

@@ -1,6 +1,8 @@
-"""Data for bench_reports.py: the generated district on PostgreSQL (generate_series, server
-side) and on SQLite (recursive CTEs). Each step runs in a child process whose DATABASE_URL
-points at the bench database."""
+"""Data for bench_reports.py: a generated district on PostgreSQL and on SQLite.
+
+PostgreSQL rows come from generate_series and SQLite rows from recursive CTEs, server side.
+Each step runs in a child process whose DATABASE_URL points at the bench database.
+"""
 
 from __future__ import annotations
 

@@ -1,3 +1,5 @@
+"""The Reports tab: SMS Log and SMS Status, read from what the other apps store."""
+
 from django.apps import AppConfig
 
 

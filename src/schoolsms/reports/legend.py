@@ -1,5 +1,4 @@
-"""What every delivery result, reason and SMS status means, in our own plain words (the legends
-on the report pages)."""
+"""The legends: what every delivery result, reason and SMS status means, in our own words."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""Turns report inputs typed by people (web query strings, API parameters, CLI flags) into
-selections, with a message naming the parameter when one is wrong."""
+"""Report inputs typed by people (query strings, API parameters, CLI flags) made into selections.
+
+A wrong input raises ReportInputError with a message naming the parameter and what is allowed.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Reads for the SMS Status report: each (contact, SMS number) pair of an organization and the
-consent status of that number on the organization's sender.
+"""Reads for the SMS Status report: an organization's (contact, SMS number) pairs by status.
+
+Each pair's status is the consent status of the number on the organization's sender.
 
 Numbers with no consent record on the sender (a contact added by hand before any import, say)
 have never confirmed they want texts, so the report counts and lists them as Pending Opt-In, with
