@@ -117,3 +117,10 @@ def test_a_canceled_broadcast_is_not_fanned_out(org: Any) -> None:
     Broadcast.objects.filter(pk=broadcast.pk).update(status=BroadcastStatus.CANCELED)
     assert broadcast_fan_out(broadcast_id=broadcast.pk) is None
     assert not Message.objects.filter(broadcast=broadcast).exists()
+
+
+def test_a_contact_outside_the_audience_does_not_make_a_duplicate(org: Any) -> None:
+    testing.create_contact(org, "g", ["+12175550181"], role="guardian", consent="opted_in")
+    testing.create_contact(org, "s", ["+12175550181"], role="staff")
+    got = [(r["contact__external_id"], r["reason"]) for r in rows(dispatch(org, roles=["staff"]))]
+    assert got == [("s", "")]
