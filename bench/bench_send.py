@@ -86,8 +86,9 @@ def _send(count: int, mps: int) -> dict[str, Any]:
 
 def run(scale: float) -> list[Figure]:
     count = max(int(100_000 * scale), 1_000)
+    figures: list[Figure] = []
     free = child("bench_send", "free", scale, "send_free.sqlite3")
-    figures = [
+    figures += [
         Figure(
             name=f"send {count:,} messages, throttle off",
             ours_seconds=free["elapsed"],

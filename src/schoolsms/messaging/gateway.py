@@ -96,6 +96,10 @@ class Gateway(Protocol):
         """A keyword reply (STOP, START, HELP): not a broadcast row."""
         ...
 
+    # Optional: `poll(*, until: float)` uses the time a throttled sender waits for its next
+    # slot (epoch seconds) to read what the carrier has sent meanwhile (receipts), returning
+    # by then. Gateways without it simply sleep.
+
 
 GatewayFactory = Callable[[Sender], Gateway]
 _REGISTRY: dict[str, GatewayFactory] = {}

@@ -43,6 +43,9 @@ SENDING = DeliveryResult.SENDING.value
 SENT = DeliveryResult.SENT.value
 INELIGIBLE = DeliveryResult.INELIGIBLE_TO_SEND.value
 FAILED = DeliveryResult.FAILED_TO_SEND.value
+# How long one send task runs before it yields to other tasks (receipts, other broadcasts).
+SEND_SLICE_SECONDS = 2.0
+THROTTLED_SLICE_SECONDS = 10.0
 _CAPABILITY_REASONS = {Reason.CONTACT_ACCOUNT.value, Reason.NO_SMS_CAPABILITY.value}
 
 
@@ -267,10 +270,12 @@ def _record_outcomes(
 def send_round(
     *,
     broadcast_id: int,
-    max_seconds: float = 2.0,
+    max_seconds: float | None = None,
     now: dt.datetime | None = None,
 ) -> RoundReport:
-    """Send the broadcast's runnable rows for up to `max_seconds`."""
+    """Send the broadcast's runnable rows for up to `max_seconds` (by default a time slice,
+    after which the task yields to other work; longer for a throttled sender, whose waits
+    are spent reading receipts anyway)."""
     report = RoundReport()
     broadcast = Broadcast.objects.select_related("organization__sender").get(pk=broadcast_id)
     organization = broadcast.organization
@@ -280,7 +285,15 @@ def send_round(
     # With a rate limit only a fiftieth of a second's worth is claimed at a time, so a claimed
     # row waits for its slot briefly, never long enough to look like a dead worker's claim.
     chunk = throttle_chunk(sender.mps, batch_size)
+    if max_seconds is None:
+        max_seconds = THROTTLED_SLICE_SECONDS if sender.mps else SEND_SLICE_SECONDS
     deadline = time.monotonic() + max_seconds
+    gateway_poll = getattr(gateway, "poll", None)
+
+    def poll(until: float) -> None:
+        if gateway_poll is not None:
+            gateway_poll(until=until)
+
     fixed_now = now
     while True:
         claimed_at = fixed_now or timezone.now()
@@ -312,7 +325,7 @@ def send_round(
             rows = [r for r in rows if r.id not in held_ids]
         for start in range(0, len(rows), chunk):
             part = rows[start : start + chunk]
-            throttle_wait(sender=sender, count=len(part))
+            throttle_wait(sender=sender, count=len(part), meanwhile=poll)
             outbound = [
                 OutboundMessage(
                     message_id=r.id, to=r.phone, sender=sender.code, body=broadcast.text

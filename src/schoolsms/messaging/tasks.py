@@ -24,9 +24,6 @@ from schoolsms.messaging.pipeline import (
 
 logger = logging.getLogger(__name__)
 
-# How long one send task runs before it yields to other tasks (receipts, other broadcasts).
-SEND_SLICE_SECONDS = 2.0
-
 
 @task(queue_name="default")
 def broadcast_dispatch_task(broadcast_id: int) -> dict[str, Any]:
@@ -52,7 +49,7 @@ def broadcast_dispatch_task(broadcast_id: int) -> dict[str, Any]:
 def broadcast_send_task(broadcast_id: int) -> dict[str, Any]:
     """Send for one time slice, then hand over to a fresh task (now, or when the next row
     waiting for a retry or for quiet hours to end becomes due)."""
-    report = send_round(broadcast_id=broadcast_id, max_seconds=SEND_SLICE_SECONDS)
+    report = send_round(broadcast_id=broadcast_id)
     now = timezone.now()
     if report.more_now:
         broadcast_send_task.enqueue(broadcast_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from django.db import connection, transaction
 
@@ -12,7 +13,7 @@ from schoolsms.messaging.models import SenderThrottle
 
 def throttle_chunk(mps: int, batch_size: int) -> int:
     """How many messages to reserve and send at once: a fiftieth of a second's worth, so the
-    jitter between a slot and the carrier's clock can add little to any one-second window."""
+    jitter between a slot and the carrier's clock adds little to any one-second window."""
     if mps <= 0:
         return batch_size
     return max(1, min(batch_size, mps // 50))
@@ -44,9 +45,14 @@ def throttle_reserve(*, sender: Sender, count: int, clock: float | None = None) 
     return float(row[0]) - width
 
 
-def throttle_wait(*, sender: Sender, count: int) -> None:
-    """Block until `count` messages may go out for the sender."""
+def throttle_wait(
+    *, sender: Sender, count: int, meanwhile: Callable[[float], None] | None = None
+) -> None:
+    """Block until `count` messages may go out for the sender; `meanwhile(until)` may use
+    the wait (a gateway reading receipts) and must return by `until`."""
     start = throttle_reserve(sender=sender, count=count)
+    if meanwhile is not None and start - time.time() > 0:
+        meanwhile(start)
     delay = start - time.time()
     if delay > 0:
         time.sleep(delay)

@@ -61,6 +61,11 @@ def post_signed(*, path: str, params: dict[str, str], token: str) -> int:
 def simulator_callbacks_task(sender_code: str) -> dict[str, Any]:
     """Settle every message of the sender whose callback delay has passed and post its
     callbacks. Each send enqueues one of these; whichever runs first does the work."""
+    return callbacks_deliver(sender_code=sender_code, limit=BATCH)
+
+
+def callbacks_deliver(*, sender_code: str, limit: int, reschedule: bool = True) -> dict[str, Any]:
+    """Post the callbacks of up to `limit` due messages (see simulator_callbacks_task)."""
     now = timezone.now()
     delay = dt.timedelta(seconds=settings.SCHOOLSMS_SIMULATOR_CALLBACK_DELAY)
     due = list(
@@ -69,7 +74,7 @@ def simulator_callbacks_task(sender_code: str) -> dict[str, Any]:
             callbacks_at__isnull=True,
             message_ref__isnull=False,
             created_at__lte=now - delay,
-        ).order_by("created_at", "id")[:BATCH]
+        ).order_by("created_at", "id")[:limit]
     )
     if not due:
         return {"posted": 0}
@@ -115,7 +120,9 @@ def simulator_callbacks_task(sender_code: str) -> dict[str, Any]:
         SimulatedMessage.objects.filter(pk__in=[m.pk for m in ready] + dropped).update(
             callbacks_at=now
         )
-    if len(due) == BATCH:
+    if not reschedule:
+        pass
+    elif len(due) == limit:
         simulator_callbacks_task.enqueue(sender_code)
     elif held:
         simulator_callbacks_task.using(run_after=now + dt.timedelta(seconds=HOLD_SECONDS)).enqueue(
