@@ -176,7 +176,8 @@ SCHOOLSMS_SEND_LEASE = env_float("SCHOOLSMS_SEND_LEASE", 120.0, minimum=0)
 SCHOOLSMS_SIMULATOR_CALLBACK_DELAY = env_float("SCHOOLSMS_SIMULATOR_CALLBACK_DELAY", 2.0, minimum=0)
 # Unset: the shipped demo mix of failures; set empty: every number is delivered.
 SCHOOLSMS_SIMULATOR_SCENARIO = env_str(
-    "SCHOOLSMS_SIMULATOR_SCENARIO", str(PACKAGE_DIR / "carriers" / "simulator" / "demo_scenario.csv")
+    "SCHOOLSMS_SIMULATOR_SCENARIO",
+    str(PACKAGE_DIR / "carriers" / "simulator" / "demo_scenario.csv"),
 )
 
 LOGGING = {
