@@ -13,42 +13,48 @@ from schoolsms.messaging.models import Broadcast, BroadcastStatus
 
 # Order of checks (issue 3): no_sms_number, blocked, opted_out, pending_opt_in, not_opted_in;
 # then, among rows still eligible, every row after the first for one phone is duplicate_number.
-# One statement for SQLite and PostgreSQL: both have window functions and CASE.
+# Block list and consent belong to the phone, so an earlier row of the audience with the same
+# SMS number is eligible exactly when this one is: the duplicate test is an EXISTS on the
+# phone index, asked only for numbers listed more than once at all (found once, from the
+# phone index alone), which is far cheaper than a window over a million rows. One statement
+# for SQLite and PostgreSQL; the inner `contacts_contact` shadows the outer one, so the
+# audience clause applies to the earlier row's contact too.
 _FAN_OUT_SQL = """
 INSERT INTO messaging_message (
     broadcast_id, organization_id, sender_id, contact_id, phone,
     result, reason, carrier_code, attempts, created_at, updated_at
 )
-SELECT %s, %s, %s, ranked.contact_id, ranked.phone,
-    CASE WHEN ranked.reason = '' AND ranked.rn = 1 THEN 'not_sent_yet' ELSE 'ineligible' END,
-    CASE WHEN ranked.reason = '' AND ranked.rn > 1 THEN 'duplicate_number'
-         ELSE ranked.reason END,
-    '', 0, %s, %s
+SELECT %s, %s, %s, checked.contact_id, checked.phone,
+    CASE WHEN checked.reason = '' THEN 'not_sent_yet' ELSE 'ineligible' END,
+    checked.reason, '', 0, %s, %s
 FROM (
-    SELECT checked.contact_id, checked.phone, checked.position, checked.reason,
-        ROW_NUMBER() OVER (
-            PARTITION BY checked.phone, checked.reason
-            ORDER BY checked.contact_id, checked.position
-        ) AS rn
-    FROM (
-        SELECT contacts_contact.id AS contact_id, p.phone AS phone, p.position AS position,
-            CASE
-                WHEN p.phone IS NULL THEN 'no_sms_number'
-                WHEN bn.id IS NOT NULL THEN 'blocked'
-                WHEN cr.status = 'opted_out' THEN 'opted_out'
-                WHEN cr.status = 'pending' THEN 'pending_opt_in'
-                WHEN cr.status IS NULL THEN 'not_opted_in'
-                ELSE ''
-            END AS reason
-        FROM contacts_contact
-        LEFT JOIN contacts_phonenumber p
-            ON p.contact_id = contacts_contact.id AND p.sms_enabled AND p.sms_capable
-        LEFT JOIN consent_consentrecord cr ON cr.sender_id = %s AND cr.phone = p.phone
-        LEFT JOIN consent_blockednumber bn ON bn.organization_id = %s AND bn.phone = p.phone
-        WHERE {audience}
-    ) checked
-) ranked
-ORDER BY ranked.contact_id, ranked.position
+    SELECT contacts_contact.id AS contact_id, p.phone AS phone, p.position AS position,
+        CASE
+            WHEN p.phone IS NULL THEN 'no_sms_number'
+            WHEN bn.id IS NOT NULL THEN 'blocked'
+            WHEN cr.status = 'opted_out' THEN 'opted_out'
+            WHEN cr.status = 'pending' THEN 'pending_opt_in'
+            WHEN cr.status IS NULL THEN 'not_opted_in'
+            WHEN p.phone IN (
+                SELECT phone FROM contacts_phonenumber GROUP BY phone HAVING COUNT(*) > 1
+            ) AND EXISTS (
+                SELECT 1 FROM contacts_phonenumber p2
+                JOIN contacts_contact ON contacts_contact.id = p2.contact_id
+                WHERE p2.phone = p.phone AND p2.sms_enabled AND p2.sms_capable
+                    AND (p2.contact_id < p.contact_id
+                         OR (p2.contact_id = p.contact_id AND p2.position < p.position))
+                    AND {audience}
+            ) THEN 'duplicate_number'
+            ELSE ''
+        END AS reason
+    FROM contacts_contact
+    LEFT JOIN contacts_phonenumber p
+        ON p.contact_id = contacts_contact.id AND p.sms_enabled AND p.sms_capable
+    LEFT JOIN consent_consentrecord cr ON cr.sender_id = %s AND cr.phone = p.phone
+    LEFT JOIN consent_blockednumber bn ON bn.organization_id = %s AND bn.phone = p.phone
+    WHERE {audience}
+) checked
+ORDER BY checked.contact_id, checked.position
 """
 
 
@@ -91,6 +97,7 @@ def broadcast_fan_out(*, broadcast_id: int, now: dt.datetime | None = None) -> i
                     org.sender_id,
                     stamp,
                     stamp,
+                    *where_params,  # the EXISTS comes first in the text
                     org.sender_id,
                     org.pk,
                     *where_params,
