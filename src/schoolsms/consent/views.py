@@ -6,14 +6,14 @@ from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from schoolsms.accounts.access import ADMIN, READ, org_required
 from schoolsms.consent import selectors, services
 from schoolsms.phones import InvalidPhoneNumber, display, to_e164
+from schoolsms.webutil import redirect_back
 
 
 class BlockForm(forms.Form):
@@ -39,15 +39,6 @@ def _subtabs(request: HttpRequest) -> list[tuple[str, str, bool]]:
     if request.membership.is_admin:  # type: ignore[attr-defined]
         items.append(("Import", reverse("contacts:import"), False))
     return items
-
-
-def _back(request: HttpRequest) -> HttpResponse:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return redirect("contacts:blocked")
 
 
 @org_required(READ)
@@ -84,7 +75,7 @@ def number_block(request: HttpRequest) -> HttpResponse:
         messages.success(request, f"{display(phone)} is blocked: it will not be texted.")
     else:
         messages.info(request, f"{display(phone)} was already blocked.")
-    return _back(request)
+    return redirect_back(request, "contacts:blocked")
 
 
 @require_POST
@@ -95,9 +86,9 @@ def number_unblock(request: HttpRequest) -> HttpResponse:
         phone = to_e164(request.POST.get("phone", ""), org.phone_region)
     except InvalidPhoneNumber as exc:
         messages.error(request, str(exc))
-        return _back(request)
+        return redirect_back(request, "contacts:blocked")
     if services.number_unblock(organization=org, phone=phone):
         messages.success(request, f"{display(phone)} is unblocked.")
     else:
         messages.info(request, f"{display(phone)} was not blocked.")
-    return _back(request)
+    return redirect_back(request, "contacts:blocked")

@@ -82,6 +82,7 @@ class NumberState:
     position: int
     phone: str
     sms_enabled: bool
+    sms_capable: bool
     status: str | None  # a ConsentStatus value, or None: no record on this sender
     status_label: str
     changed_at: dt.datetime | None
@@ -133,6 +134,7 @@ def number_states(
                 position=n.position,
                 phone=n.phone,
                 sms_enabled=n.sms_enabled,
+                sms_capable=n.sms_capable,
                 status=record.status if record else None,
                 status_label=(
                     ConsentStatus(record.status).label if record else "No consent record"

@@ -188,3 +188,24 @@ def _update(model: type[Model], names: Sequence[str], rows: Sequence[Row]) -> No
 
 def _sms_numbers(rows: Iterable[ContactRow]) -> set[str]:
     return {p.phone for r in rows for p in r.phones if p.sms_enabled}
+
+
+def phones_mark_not_capable(*, organization_id: int, phones: Iterable[str]) -> list[str]:
+    """Mark numbers as unable to take SMS (after repeated permanent delivery failures), so later
+    broadcasts treat them as no SMS number. Returns the numbers that were newly marked."""
+    marked = []
+    for phone in sorted(set(phones)):
+        updated = PhoneNumber.objects.filter(
+            contact__organization_id=organization_id, phone=phone, sms_capable=True
+        ).update(sms_capable=False)
+        if updated:
+            marked.append(phone)
+    return marked
+
+
+def phone_capability_reset(*, organization: Organization, phone: str) -> int:
+    """An admin says the number can take SMS again (e.g. the landline became a mobile).
+    Returns how many of the organization's phone rows were changed."""
+    return PhoneNumber.objects.filter(
+        contact__organization=organization, phone=phone, sms_capable=False
+    ).update(sms_capable=True)

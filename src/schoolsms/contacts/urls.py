@@ -11,6 +11,7 @@ urlpatterns = [
     path("", views.contact_list, name="list"),
     path("<int:pk>/", views.contact_detail, name="detail"),
     path("import/", views.contact_import, name="import"),
+    path("capability-reset/", views.phone_capability_reset, name="capability-reset"),
     path("blocked/", consent_views.blocked_list, name="blocked"),
     path("blocked/add/", consent_views.number_block, name="block"),
     path("blocked/remove/", consent_views.number_unblock, name="unblock"),

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.views.decorators.http import require_POST
 
 from schoolsms.accounts.access import ADMIN, READ, org_required
 from schoolsms.contacts import selectors
 from schoolsms.contacts.forms import ContactImportForm, ContactSearchForm
 from schoolsms.contacts.panels import contact_panels_render
+from schoolsms.contacts.services import phone_capability_reset as capability_reset
+from schoolsms.phones import InvalidPhoneNumber, display, to_e164
+from schoolsms.webutil import redirect_back
 
 PAGE_SIZE = 50
 
@@ -98,3 +103,19 @@ def contact_import(request: HttpRequest) -> HttpResponse:
         "subtabs": contacts_subtabs(request, "import"),
     }
     return render(request, "contacts/import.html", context)
+
+
+@require_POST
+@org_required(ADMIN)
+def phone_capability_reset(request: HttpRequest) -> HttpResponse:
+    org = request.organization  # type: ignore[attr-defined]
+    try:
+        phone = to_e164(request.POST.get("phone", ""), org.phone_region)
+    except InvalidPhoneNumber as exc:
+        messages.error(request, str(exc))
+        return redirect_back(request, "contacts:list")
+    if capability_reset(organization=org, phone=phone):
+        messages.success(request, f"{display(phone)} will be texted again by later broadcasts.")
+    else:
+        messages.info(request, f"{display(phone)} was not marked as unable to take SMS.")
+    return redirect_back(request, "contacts:list")

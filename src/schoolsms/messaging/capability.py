@@ -1,4 +1,5 @@
-"""Numbers that cannot take SMS: marked after three permanent failures in a row, reset by admins."""
+"""Numbers that cannot take SMS: marked after three permanent failures in a row (an admin clears
+the mark with contacts.services.phone_capability_reset)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,7 @@ from collections.abc import Iterable
 
 from django.db.models import Q
 
-from schoolsms.accounts.models import Organization
-from schoolsms.contacts.models import PhoneNumber
+from schoolsms.contacts.services import phones_mark_not_capable
 from schoolsms.messaging.models import DeliveryResult, Message, Reason
 
 FAILURES_IN_A_ROW = 3
@@ -34,17 +34,5 @@ def capability_check(*, organization_id: int, phones: Iterable[str]) -> list[str
             result == DeliveryResult.FAILED_TO_SEND and reason in _INCAPABLE
             for result, reason in recent
         ):
-            updated = PhoneNumber.objects.filter(
-                contact__organization_id=organization_id, phone=phone, sms_capable=True
-            ).update(sms_capable=False)
-            if updated:
-                marked.append(phone)
+            marked += phones_mark_not_capable(organization_id=organization_id, phones=[phone])
     return marked
-
-
-def phone_capability_reset(*, organization: Organization, phone: str) -> int:
-    """An admin says the number can take SMS again (e.g. the landline became a mobile).
-    Returns how many of the organization's phone rows were changed."""
-    return PhoneNumber.objects.filter(
-        contact__organization=organization, phone=phone, sms_capable=False
-    ).update(sms_capable=True)

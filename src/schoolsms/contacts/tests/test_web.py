@@ -10,7 +10,7 @@ import pytest
 from schoolsms import testing
 from schoolsms.consent.models import BlockedNumber, ConsentRecord
 from schoolsms.consent.services import consent_change
-from schoolsms.contacts.models import Contact
+from schoolsms.contacts.models import Contact, PhoneNumber
 
 pytestmark = pytest.mark.django_db
 
@@ -152,6 +152,25 @@ def test_block_and_unblock_from_the_contact_page(admin_client: Any, people: Any,
 
     admin_client.post("/contacts/blocked/remove/", {"phone": "+12175550142", "next": page})
     assert not BlockedNumber.objects.exists()
+
+
+def test_admin_clears_the_cannot_take_sms_mark(client: Any, people: Any, org: Any) -> None:
+    ana = people["ana"]
+    PhoneNumber.objects.filter(phone="+12175550142").update(sms_capable=False)
+    page = f"/contacts/{ana.pk}/"
+    sender = testing.create_user(org, "sender@springfield.example.org", "sender")
+    client.force_login(sender)
+    assert "Cannot take SMS" in client.get(page).content.decode()
+    assert client.post("/contacts/capability-reset/", {"phone": "+12175550142"}).status_code == 403
+
+    client.force_login(testing.create_user(org, "boss@springfield.example.org", "admin"))
+    response = client.post(
+        "/contacts/capability-reset/", {"phone": "(217) 555-0142", "next": page}, follow=True
+    )
+    assert response.redirect_chain == [(page, 302)]
+    assert "will be texted again" in response.content.decode()
+    assert PhoneNumber.objects.get(phone="+12175550142").sms_capable
+    assert "Cannot take SMS" not in response.content.decode()
 
 
 def test_block_list_page_accepts_any_format_and_rejects_garbage(

@@ -210,7 +210,7 @@ def test_three_permanent_failures_in_a_row_mark_the_number_not_sms_capable(
     org: Any, scenario: Any
 ) -> None:
     from schoolsms.contacts.models import PhoneNumber
-    from schoolsms.messaging.capability import phone_capability_reset
+    from schoolsms.contacts.services import phone_capability_reset
 
     scenario({"+12175550171": "30006"})
     testing.create_contact(org, "a", ["+12175550171"], consent="opted_in")
