@@ -10,11 +10,13 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django_tasks_db.models import DBTaskResult
 
 from schoolsms.accounts.models import Organization
 from schoolsms.consent.models import BlockedNumber, ConsentEvent, ConsentRecord
 from schoolsms.contacts.models import Contact, PhoneNumber
 from schoolsms.core import demo
+from schoolsms.messaging.models import Broadcast
 
 FICTIONAL = re.compile(r"^\+1[2-9][0-9]{2}55501[0-9]{2}$")
 
@@ -40,12 +42,13 @@ def test_people_are_deterministic_varied_and_use_only_fictional_numbers() -> Non
 
 @pytest.mark.django_db
 def test_demo_command_builds_the_district_and_prints_the_login(
-    settings: Any, tmp_path: Any, client: Any
+    settings: Any, tmp_path: Any, client: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     settings.VAR_DIR = tmp_path
     settings.SCHOOLSMS_PUBLIC_URL = "http://demo.example:8000"
     out = io.StringIO()
-    call_command("demo", stdout=out, stderr=io.StringIO())
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("demo", stdout=out, stderr=io.StringIO())
     lines = out.getvalue().splitlines()
     assert lines[0] == "Open http://demo.example:8000/"
     match = re.fullmatch(r"Demo login: (\S+)  password: (\S+)", lines[1])
@@ -76,6 +79,14 @@ def test_demo_command_builds_the_district_and_prints_the_login(
 
     response = client.post("/login/", {"username": match[1], "password": match[2]}, follow=True)
     assert response.wsgi_request.user.is_authenticated
+
+    # Two demo broadcasts wait for the worker `make run` starts: an emergency and a regular one.
+    broadcasts = Broadcast.objects.filter(organization=org).order_by("id")
+    assert [(b.status, b.emergency) for b in broadcasts] == [
+        ("scheduled", True),
+        ("scheduled", False),
+    ]
+    assert DBTaskResult.objects.filter(status="READY").count() == 2
 
     hint = io.StringIO()
     call_command("demo", "--if-empty", stdout=hint)
