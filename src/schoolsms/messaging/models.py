@@ -150,7 +150,11 @@ class Message(models.Model):
                 name="message_carrier_id",
                 condition=models.Q(carrier_message_id__isnull=False),
             ),
-            models.Index(fields=["phone"], name="message_phone"),
+            # A number's rows in one organization: the SMS Log's search and phone sort, and the
+            # "three failures in a row" check.
+            models.Index(fields=["organization", "phone", "id"], name="message_org_phone"),
+            # One broadcast's rows in time order: SMS Log pages for a broadcast, even the last.
+            models.Index(fields=["broadcast", "created_at", "id"], name="message_broadcast_time"),
             # What the send loop claims next, per broadcast.
             models.Index(
                 fields=["broadcast", "next_attempt_at", "id"],
