@@ -122,9 +122,12 @@ def _update_claimed(sql_set: str, params: Sequence[Sequence[Any]]) -> None:
     if not params:
         return
     with transaction.atomic(), connection.cursor() as cursor:
+        # `result` is written into the SQL, not bound (see callbacks._SIMPLE_SQL: SQLite would
+        # re-plan every execution).
         cursor.executemany(
-            f"UPDATE {_table()} SET {sql_set} WHERE id = %s AND result = %s AND claimed_at = %s",
-            [(*p[:-1], SENDING, p[-1]) for p in params],
+            f"UPDATE {_table()} SET {sql_set} "
+            f"WHERE id = %s AND result = '{SENDING}' AND claimed_at = %s",
+            params,
         )
 
 

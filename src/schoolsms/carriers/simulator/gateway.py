@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Sequence
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -83,8 +83,9 @@ class SimulatorGateway:
 
         scenario = scenario_codes(settings.SCHOOLSMS_SIMULATOR_SCENARIO)
         now = timezone.now()
+        stamp = connection.ops.adapt_datetimefield_value(now)
         outcomes: list[SendOutcome] = []
-        accepted: list[SimulatedMessage] = []
+        accepted: list[tuple[object, ...]] = []
         for message in messages:
             code = scenario.get(message.to, "")
             if code.startswith("21"):
@@ -92,24 +93,22 @@ class SimulatorGateway:
                 continue
             sid = new_sid()
             accepted.append(
-                SimulatedMessage(
-                    sid=sid,
-                    message_ref=message.message_id,
-                    sender=message.sender,
-                    to=message.to,
-                    body=message.body,
-                    status="queued",
-                    error_code=code,
-                    created_at=now,
-                    updated_at=now,
-                )
+                (sid, message.message_id, message.sender, message.to, message.body, code, stamp)
             )
             outcomes.append(SendOutcome(message.message_id, "accepted", carrier_id=sid))
         if accepted:
             delay = settings.SCHOOLSMS_SIMULATOR_CALLBACK_DELAY
             due = now + dt.timedelta(seconds=delay) if delay else None
-            with transaction.atomic():
-                SimulatedMessage.objects.bulk_create(accepted)
+            quote = connection.ops.quote_name
+            table = quote(SimulatedMessage._meta.db_table)
+            with transaction.atomic(), connection.cursor() as cursor:
+                # Plain rows, not model instances: this runs for every message sent.
+                cursor.executemany(
+                    f"INSERT INTO {table} (sid, message_ref, sender, {quote('to')}, body, status,"
+                    " error_code, created_at, updated_at)"
+                    " VALUES (%s, %s, %s, %s, %s, 'queued', %s, %s, %s)",
+                    [(*row, stamp) for row in accepted],
+                )
                 if not _callbacks_scheduled(self.sender.code, due):
                     simulator_callbacks_task.using(run_after=due).enqueue(self.sender.code)
         return outcomes

@@ -1,17 +1,15 @@
-"""The simulated carrier's side of delivery: it settles what it accepted, then posts Twilio's
-status callbacks, signed, to our own webhook view."""
+"""The simulated carrier's side of delivery: it settles what it accepted, then sends Twilio's
+status callbacks, signed, through the webhook's own verify, parse and apply steps."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
 from typing import Any
-from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
-from django.db import transaction
-from django.http import HttpRequest, QueryDict
-from django.urls import resolve, reverse
+from django.db import connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task
 
@@ -20,6 +18,8 @@ from schoolsms.carriers import twilio_wire
 from schoolsms.carriers.simulator.gateway import auth_token
 from schoolsms.carriers.simulator.models import SimulatedMessage
 from schoolsms.carriers.simulator.scenario import callbacks_for
+from schoolsms.carriers.simulator.views import status_updates_take, verified_status_updates
+from schoolsms.messaging.gateway import StatusUpdate
 from schoolsms.messaging.models import Message
 
 # A callback for a message whose sending worker has not recorded the sid yet is held back
@@ -27,34 +27,24 @@ from schoolsms.messaging.models import Message
 # after that it is dropped and the reconciler asks the carrier instead.
 HOLD_ROUNDS = 50
 HOLD_SECONDS = 0.2
-BATCH = 2000
+BATCH = 5000
 
 
-def signed_request(*, path: str, params: dict[str, str], token: str) -> HttpRequest:
-    """A webhook request as Twilio would make it: form-encoded, signed with the auth token
-    over the public URL. Built in memory (the WSGI layer adds nothing the view reads); the
-    live-server tests send the same thing over real HTTP."""
-    public = urlsplit(settings.SCHOOLSMS_PUBLIC_URL)
-    url = settings.SCHOOLSMS_PUBLIC_URL + path
-    request = HttpRequest()
-    request.method = "POST"
-    request.path = request.path_info = path
-    request.META = {
-        "HTTP_HOST": public.netloc,
-        "SERVER_NAME": public.hostname or "localhost",
-        "SERVER_PORT": str(public.port or (443 if public.scheme == "https" else 80)),
-        "CONTENT_TYPE": "application/x-www-form-urlencoded",
-        "HTTP_X_TWILIO_SIGNATURE": twilio_wire.sign(url=url, params=params, auth_token=token),
+def callback_form(*, sid: str, sender: str, to: str, status: str, code: str) -> dict[str, str]:
+    """The form fields of one Twilio status callback."""
+    form = {
+        "AccountSid": "AC" + "0" * 32,
+        "ApiVersion": "2010-04-01",
+        "From": sender,
+        "To": to,
+        "MessageSid": sid,
+        "SmsSid": sid,
+        "MessageStatus": status,
+        "SmsStatus": status,
     }
-    request.POST = QueryDict(urlencode(params))
-    return request
-
-
-def post_signed(*, path: str, params: dict[str, str], token: str) -> int:
-    """Deliver one signed webhook request through URL resolution and the view."""
-    match = resolve(path)
-    request = signed_request(path=path, params=params, token=token)
-    return int(match.func(request, *match.args, **match.kwargs).status_code)
+    if code:
+        form["ErrorCode"] = code
+    return form
 
 
 @task(queue_name="callbacks", priority=10)
@@ -62,6 +52,22 @@ def simulator_callbacks_task(sender_code: str) -> dict[str, Any]:
     """Settle every message of the sender whose callback delay has passed and post its
     callbacks. Each send enqueues one of these; whichever runs first does the work."""
     return callbacks_deliver(sender_code=sender_code, limit=BATCH)
+
+
+def _known_sids(sids: list[str]) -> set[str]:
+    """Which sids our Message rows already carry (the sending worker recorded them)."""
+    known: set[str] = set()
+    with connection.cursor() as cursor:
+        for start in range(0, len(sids), 500):
+            part = sids[start : start + 500]
+            cursor.execute(
+                f"SELECT carrier_message_id FROM {Message._meta.db_table} "
+                "WHERE carrier_message_id IN "
+                f"({', '.join(['%s'] * len(part))})",
+                part,
+            )
+            known.update(sid for (sid,) in cursor.fetchall())
+    return known
 
 
 def callbacks_deliver(*, sender_code: str, limit: int, reschedule: bool = True) -> dict[str, Any]:
@@ -74,52 +80,49 @@ def callbacks_deliver(*, sender_code: str, limit: int, reschedule: bool = True) 
             callbacks_at__isnull=True,
             message_ref__isnull=False,
             created_at__lte=now - delay,
-        ).order_by("created_at", "id")[:limit]
+        )
+        .order_by("created_at", "id")
+        .values_list("pk", "sid", "sender", "to", "status", "error_code", "created_at")[:limit]
     )
     if not due:
         return {"posted": 0}
     # The carrier's own record settles first, whether or not our webhook hears of it.
     final: dict[str, list[int]] = defaultdict(list)
-    for message in due:
-        if message.status == "queued":
-            final[callbacks_for(message.error_code)[-1][0]].append(message.pk)
-    for status, group in final.items():
-        SimulatedMessage.objects.filter(pk__in=group).update(status=status, updated_at=now)
-    sids = [m.sid for m in due]
-    known = set(
-        Message.objects.filter(carrier_message_id__in=sids).values_list(
-            "carrier_message_id", flat=True
+    for pk, _sid, _sender, _to, status, error_code, _created in due:
+        if status == "queued":
+            final[callbacks_for(error_code)[-1][0]].append(pk)
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    table = connection.ops.quote_name(SimulatedMessage._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {table} SET status = %s, updated_at = %s WHERE id = %s",
+            [(status, stamp, pk) for status, group in final.items() for pk in group],
         )
-    )
+    known = _known_sids([row[1] for row in due])
     give_up = now - dt.timedelta(seconds=HOLD_SECONDS * HOLD_ROUNDS)
-    ready = [m for m in due if m.sid in known]
-    dropped = [m.pk for m in due if m.sid not in known and m.created_at < give_up]
+    ready = [row for row in due if row[1] in known]
+    dropped = [row[0] for row in due if row[1] not in known and row[6] < give_up]
     held = len(due) - len(ready) - len(dropped)
     token = auth_token(Sender.objects.get(code=sender_code))
-    path = reverse("simulator-status", args=[sender_code])
-    match = resolve(path)
+    url = settings.SCHOOLSMS_PUBLIC_URL + reverse("simulator-status", args=[sender_code])
+    updates: list[StatusUpdate] = []
     posted = 0
-    with transaction.atomic():
-        for message in ready:
-            for status, code in callbacks_for(message.error_code):
-                params = {
-                    "AccountSid": "AC" + "0" * 32,
-                    "ApiVersion": "2010-04-01",
-                    "From": message.sender,
-                    "To": message.to,
-                    "MessageSid": message.sid,
-                    "SmsSid": message.sid,
-                    "MessageStatus": status,
-                    "SmsStatus": status,
-                }
-                if code:
-                    params["ErrorCode"] = code
-                request = signed_request(path=path, params=params, token=token)
-                match.func(request, *match.args, **match.kwargs)
+    for _pk, sid, sender, to, _status, error_code, _created in ready:
+        for status, code in callbacks_for(error_code):
+            form = callback_form(sid=sid, sender=sender, to=to, status=status, code=code)
+            # Signed as Twilio signs; then our webhook's own steps: verify, parse.
+            signature = twilio_wire.sign(url=url, params=form, auth_token=token)
+            received = verified_status_updates(url=url, form=form, signature=signature, token=token)
+            if received is not None:
+                updates.extend(received)
                 posted += 1
-        SimulatedMessage.objects.filter(pk__in=[m.pk for m in ready] + dropped).update(
-            callbacks_at=now
-        )
+    with transaction.atomic():
+        status_updates_take(updates)
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"UPDATE {table} SET callbacks_at = %s WHERE id = %s",
+                [(stamp, row[0]) for row in ready] + [(stamp, pk) for pk in dropped],
+            )
     if not reschedule:
         pass
     elif len(due) == limit:
