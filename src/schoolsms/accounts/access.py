@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 
 from schoolsms.accounts.models import Membership, Role
 
 SESSION_KEY = "schoolsms_org_id"
+View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
 # Which roles may use a part of the product.
 READ = (Role.ADMIN, Role.SENDER, Role.VIEWER)
@@ -34,14 +35,12 @@ def current_membership(request: HttpRequest) -> Membership | None:
     return memberships.order_by("organization__name").first()
 
 
-def org_required(
-    roles: tuple[str, ...] = READ,
-) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+def org_required(roles: tuple[str, ...] = READ) -> Callable[[View], View]:
     """Sets request.organization and request.membership; refuses roles not in `roles`."""
 
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorator(view: View) -> View:
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             membership = current_membership(request)
@@ -53,6 +52,6 @@ def org_required(
             request.organization = membership.organization  # type: ignore[attr-defined]
             return view(request, *args, **kwargs)
 
-        return wrapper
+        return cast(View, wrapper)
 
     return decorator

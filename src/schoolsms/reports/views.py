@@ -155,7 +155,7 @@ def sms_log(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/sms_log.html", context)
 
 
-@org_required()  # type: ignore[arg-type]  # it is typed for HttpResponse only
+@org_required()
 def sms_log_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
     org = request.organization  # type: ignore[attr-defined]
     try:
@@ -224,7 +224,7 @@ def sms_status_all(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/sms_status_all.html", context)
 
 
-@org_required()  # type: ignore[arg-type]  # it is typed for HttpResponse only
+@org_required()
 def sms_status_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
     org = request.organization  # type: ignore[attr-defined]
     try:
