@@ -108,11 +108,18 @@ def run(scale: float) -> list[Figure]:
     span = limited["last"] - limited["first"]
     # Messages after the first chunk, over the time from the first chunk to the last.
     sustained = (limited_count - limited["chunk"]) / span if span else float("inf")
+    # The figure fails when the sustained rate is more than 1% off the limit either way, or
+    # when any one-second window held more than the limit: ratio = the worst of
+    # sustained/limit, limit/sustained and peak/limit, which must stay at or under 1.01
+    # (and the peak check is exact: see extra).
+    peak = limited["peak_1s"]
+    worst = max(sustained / LIMIT_MPS, LIMIT_MPS / sustained if sustained else float("inf"))
+    if peak > LIMIT_MPS:
+        worst = float("inf")
     figures.append(
         Figure(
             name=f"send {limited_count:,} messages at {LIMIT_MPS:,}/s",
-            # Ratio = sustained rate / limit: at most 1.01, and (see extra) at least 0.99.
-            ours_seconds=sustained,
+            ours_seconds=worst * LIMIT_MPS,
             baseline_name="the configured limit",
             baseline_seconds=LIMIT_MPS,
             limit_ratio=1.01,
@@ -120,7 +127,8 @@ def run(scale: float) -> list[Figure]:
             extra={
                 "sustained_msg_per_s": round(sustained, 1),
                 "within_1pct": abs(sustained / LIMIT_MPS - 1) <= 0.01,
-                "peak_in_any_second": limited["peak_1s"],
+                "peak_in_any_second": peak,
+                "peak_within_limit": peak <= LIMIT_MPS,
                 "results": limited["results"],
                 "wall_seconds": round(limited["elapsed"], 1),
             },

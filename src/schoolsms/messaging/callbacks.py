@@ -122,15 +122,14 @@ _SIMPLE_SQL = {
 # which made each UPDATE ten times slower.
 
 
-def _simple_params(
-    kind: tuple[str, ...], seq: list[StatusUpdate], now: dt.datetime
-) -> tuple[Any, ...]:
+def _simple_params(kind: tuple[str, ...], seq: list[StatusUpdate], stamp: Any) -> tuple[Any, ...]:
+    """Parameters for _SIMPLE_SQL[kind]; `stamp` is now, adapted (receipts without a time)."""
     adapt = connection.ops.adapt_datetimefield_value
-    stamp, cid = adapt(now), seq[0].carrier_id
+    first = adapt(seq[0].at) if seq[0].at else stamp
     if kind == ("sent",):
-        return (adapt(seq[0].at or now), stamp, cid)
-    first, last = adapt(seq[0].at or now), adapt(seq[-1].at or now)
-    return (first, last, stamp, cid)
+        return (first, stamp, seq[0].carrier_id)
+    last = adapt(seq[-1].at) if seq[-1].at else stamp
+    return (first, last, stamp, seq[0].carrier_id)
 
 
 def _apply_one(update: StatusUpdate, family: str, now: dt.datetime, report: CallbackReport) -> None:
@@ -185,14 +184,16 @@ def status_updates_apply(*, family: str, updates: Iterable[StatusUpdate]) -> Cal
         per_message.setdefault(update.carrier_id, []).append(update)
     simple: dict[tuple[str, ...], list[tuple[Any, ...]]] = {kind: [] for kind in _SIMPLE_SQL}
     slow: list[StatusUpdate] = []
-    for seq in per_message.values():
-        kind = tuple(u.status for u in seq)
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    ids: list[str] = []
+    for cid, seq in per_message.items():
+        kind: tuple[str, ...] = tuple(u.status for u in seq)
         if kind in simple:
-            simple[kind].append(_simple_params(kind, seq, now))
+            simple[kind].append(_simple_params(kind, seq, stamp))
+            ids.append(cid)
         else:
             slow.extend(seq)
     table = _table()
-    ids = [cid for cid, seq in per_message.items() if tuple(u.status for u in seq) in simple]
     with transaction.atomic(), connection.cursor() as cursor:
         # Every broadcast a receipt may settle a row of is checked for completion afterwards.
         for start in range(0, len(ids), 500):

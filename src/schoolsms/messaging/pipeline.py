@@ -34,7 +34,7 @@ from schoolsms.messaging.models import (
     Reason,
 )
 from schoolsms.messaging.quiet_hours import quiet_until
-from schoolsms.messaging.throttle import throttle_chunk, throttle_wait
+from schoolsms.messaging.throttle import throttle_after, throttle_chunk, throttle_wait
 
 logger = logging.getLogger(__name__)
 
@@ -285,9 +285,12 @@ def send_round(
     sender = organization.sender
     gateway = gateway_for(sender)
     batch_size = settings.SCHOOLSMS_SEND_BATCH_SIZE
-    # With a rate limit only a fiftieth of a second's worth is claimed at a time, so a claimed
-    # row waits for its slot briefly, never long enough to look like a dead worker's claim.
+    # With a rate limit a fiftieth of a second's worth goes per slot, and a quarter second's
+    # worth is claimed (and re-checked) at a time: a claimed row waits for its slot briefly,
+    # never long enough to look like a dead worker's claim, and claiming per slot cost so
+    # much time between slots that slots were missed.
     chunk = throttle_chunk(sender.mps, batch_size)
+    claim_size = max(chunk, min(batch_size, sender.mps // 4)) if sender.mps else batch_size
     if max_seconds is None:
         max_seconds = THROTTLED_SLICE_SECONDS if sender.mps else SEND_SLICE_SECONDS
     deadline = time.monotonic() + max_seconds
@@ -298,9 +301,10 @@ def send_round(
             gateway_poll(until=until)
 
     fixed_now = now
+    pace = 0.0  # this worker's next chunk goes no earlier (see throttle.PACE_GUARD)
     while True:
         claimed_at = fixed_now or timezone.now()
-        rows = rows_claim(broadcast_id=broadcast_id, limit=chunk, now=claimed_at)
+        rows = rows_claim(broadcast_id=broadcast_id, limit=claim_size, now=claimed_at)
         if not rows:
             break
         report.claimed += len(rows)
@@ -328,7 +332,10 @@ def send_round(
             rows = [r for r in rows if r.id not in held_ids]
         for start in range(0, len(rows), chunk):
             part = rows[start : start + chunk]
-            throttle_wait(sender=sender, count=len(part), meanwhile=poll)
+            released = throttle_wait(
+                sender=sender, count=len(part), meanwhile=poll, not_before=pace
+            )
+            pace = throttle_after(sender=sender, count=len(part), released=released)
             outbound = [
                 OutboundMessage(
                     message_id=r.id, to=r.phone, sender=sender.code, body=broadcast.text

@@ -9,6 +9,7 @@ import hmac
 import time
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -75,6 +76,12 @@ class SimulatorGateway:
 
     def __init__(self, sender: Sender) -> None:
         self.sender = sender
+        self._poll_cost = 0.005  # seconds one poll round takes (the slowest lately)
+        if sender.mps:
+            # Load the URL configuration now, not in the first poll between two slots.
+            from schoolsms.carriers.simulator.tasks import status_path
+
+            status_path(sender.code)
 
     def send_batch(self, messages: Sequence[OutboundMessage]) -> list[SendOutcome]:
         """Twilio's answer per message: 21xxx scenario codes are refused at once (HTTP 400);
@@ -85,7 +92,7 @@ class SimulatorGateway:
         now = timezone.now()
         stamp = connection.ops.adapt_datetimefield_value(now)
         outcomes: list[SendOutcome] = []
-        accepted: list[tuple[object, ...]] = []
+        accepted: list[tuple[Any, ...]] = []
         for message in messages:
             code = scenario.get(message.to, "")
             if code.startswith("21"):
@@ -115,11 +122,15 @@ class SimulatorGateway:
 
     def poll(self, *, until: float) -> None:
         """While a throttled sender waits for its next slot, deliver due callbacks (as a real
-        connection would read receipts meanwhile), a few at a time, until `until`."""
+        connection would read receipts meanwhile), a few at a time, until `until`. A round
+        starts only if one as long as the slowest so far still ends in time: a poll that
+        overran would make the send late, and a late send loses its slot for good."""
         from schoolsms.carriers.simulator.tasks import callbacks_deliver
 
-        while time.time() < until - POLL_MARGIN:
-            done = callbacks_deliver(sender_code=self.sender.code, limit=4, reschedule=False)
+        while time.time() + self._poll_cost + POLL_MARGIN < until:
+            started = time.time()
+            done = callbacks_deliver(sender_code=self.sender.code, limit=8, reschedule=False)
+            self._poll_cost = max(self._poll_cost * 0.9, time.time() - started)
             if not done.get("posted"):
                 return
 

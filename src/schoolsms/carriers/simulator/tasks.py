@@ -4,7 +4,7 @@ status callbacks, signed, through the webhook's own verify, parse and apply step
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+import functools
 from typing import Any
 
 from django.conf import settings
@@ -54,6 +54,11 @@ def simulator_callbacks_task(sender_code: str) -> dict[str, Any]:
     return callbacks_deliver(sender_code=sender_code, limit=BATCH)
 
 
+@functools.lru_cache(maxsize=64)
+def status_path(sender_code: str) -> str:
+    return reverse("simulator-status", args=[sender_code])
+
+
 def _known_sids(sids: list[str]) -> set[str]:
     """Which sids our Message rows already carry (the sending worker recorded them)."""
     known: set[str] = set()
@@ -74,40 +79,33 @@ def callbacks_deliver(*, sender_code: str, limit: int, reschedule: bool = True) 
     """Post the callbacks of up to `limit` due messages (see simulator_callbacks_task)."""
     now = timezone.now()
     delay = dt.timedelta(seconds=settings.SCHOOLSMS_SIMULATOR_CALLBACK_DELAY)
-    due = list(
-        SimulatedMessage.objects.filter(
-            sender=sender_code,
-            callbacks_at__isnull=True,
-            message_ref__isnull=False,
-            created_at__lte=now - delay,
+    give_up = now - dt.timedelta(seconds=HOLD_SECONDS * HOLD_ROUNDS)
+    adapt = connection.ops.adapt_datetimefield_value
+    quote = connection.ops.quote_name
+    table = quote(SimulatedMessage._meta.db_table)
+    # Plain rows (this reads every message sent); the last column says whether a message
+    # whose sid we have not recorded has waited long enough to be given up on.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, sid, sender, {quote('to')}, status, error_code, "
+            f"CASE WHEN created_at < %s THEN 1 ELSE 0 END FROM {table} "
+            "WHERE sender = %s AND callbacks_at IS NULL AND message_ref IS NOT NULL "
+            "AND created_at <= %s ORDER BY created_at, id LIMIT %s",
+            [adapt(give_up), sender_code, adapt(now - delay), limit],
         )
-        .order_by("created_at", "id")
-        .values_list("pk", "sid", "sender", "to", "status", "error_code", "created_at")[:limit]
-    )
+        due = cursor.fetchall()
     if not due:
         return {"posted": 0}
-    # The carrier's own record settles first, whether or not our webhook hears of it.
-    final: dict[str, list[int]] = defaultdict(list)
-    for pk, _sid, _sender, _to, status, error_code, _created in due:
-        if status == "queued":
-            final[callbacks_for(error_code)[-1][0]].append(pk)
-    stamp = connection.ops.adapt_datetimefield_value(now)
-    table = connection.ops.quote_name(SimulatedMessage._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {table} SET status = %s, updated_at = %s WHERE id = %s",
-            [(status, stamp, pk) for status, group in final.items() for pk in group],
-        )
+    stamp = adapt(now)
     known = _known_sids([row[1] for row in due])
-    give_up = now - dt.timedelta(seconds=HOLD_SECONDS * HOLD_ROUNDS)
     ready = [row for row in due if row[1] in known]
-    dropped = [row[0] for row in due if row[1] not in known and row[6] < give_up]
-    held = len(due) - len(ready) - len(dropped)
+    dropped = [row for row in due if row[1] not in known and row[6]]
+    held = [row for row in due if row[1] not in known and not row[6]]
     token = auth_token(Sender.objects.get(code=sender_code))
-    url = settings.SCHOOLSMS_PUBLIC_URL + reverse("simulator-status", args=[sender_code])
+    url = settings.SCHOOLSMS_PUBLIC_URL + status_path(sender_code)
     updates: list[StatusUpdate] = []
     posted = 0
-    for _pk, sid, sender, to, _status, error_code, _created in ready:
+    for _pk, sid, sender, to, _status, error_code, _stale in ready:
         for status, code in callbacks_for(error_code):
             form = callback_form(sid=sid, sender=sender, to=to, status=status, code=code)
             # Signed as Twilio signs; then our webhook's own steps: verify, parse.
@@ -116,13 +114,19 @@ def callbacks_deliver(*, sender_code: str, limit: int, reschedule: bool = True) 
             if received is not None:
                 updates.extend(received)
                 posted += 1
-    with transaction.atomic():
+
+    def settled(rows: list[tuple[Any, ...]], done: Any) -> list[tuple[Any, ...]]:
+        # The carrier's own record settles whether or not our webhook hears of it.
+        return [
+            (callbacks_for(row[5])[-1][0] if row[4] == "queued" else row[4], stamp, done, row[0])
+            for row in rows
+        ]
+
+    settle = f"UPDATE {table} SET status = %s, updated_at = %s, callbacks_at = %s WHERE id = %s"
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(settle, settled(held, None) + settled(dropped, stamp))
         status_updates_take(updates)
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                f"UPDATE {table} SET callbacks_at = %s WHERE id = %s",
-                [(stamp, row[0]) for row in ready] + [(stamp, pk) for pk in dropped],
-            )
+        cursor.executemany(settle, settled(ready, stamp))
     if not reschedule:
         pass
     elif len(due) == limit:
@@ -131,4 +135,4 @@ def callbacks_deliver(*, sender_code: str, limit: int, reschedule: bool = True) 
         simulator_callbacks_task.using(run_after=now + dt.timedelta(seconds=HOLD_SECONDS)).enqueue(
             sender_code
         )
-    return {"posted": posted, "held": held, "dropped": len(dropped)}
+    return {"posted": posted, "held": len(held), "dropped": len(dropped)}
