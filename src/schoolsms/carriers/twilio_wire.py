@@ -100,7 +100,7 @@ def sign(*, url: str, params: Mapping[str, str], auth_token: str) -> str:
     followed by every name and value in name order (what RequestValidator computes, without
     its per-value sorting, which a one-value form does not need)."""
     data = url + "".join(name + params[name] for name in sorted(params))
-    digest = hmac.new(auth_token.encode(), data.encode(), hashlib.sha1).digest()
+    digest = hmac.digest(auth_token.encode(), data.encode(), hashlib.sha1)
     return base64.b64encode(digest).decode()
 
 
