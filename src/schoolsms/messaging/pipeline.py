@@ -34,7 +34,7 @@ from schoolsms.messaging.models import (
     Reason,
 )
 from schoolsms.messaging.quiet_hours import quiet_until
-from schoolsms.messaging.throttle import throttle_after, throttle_chunk, throttle_wait
+from schoolsms.messaging.throttle import throttle_chunk, throttle_sent, throttle_wait
 
 logger = logging.getLogger(__name__)
 
@@ -280,7 +280,10 @@ def send_round(
     # never long enough to look like a dead worker's claim, and claiming per slot cost so
     # much time between slots that slots were missed.
     chunk = throttle_chunk(sender.mps, batch_size)
-    claim_size = max(chunk, min(batch_size, sender.mps // 4)) if sender.mps else batch_size
+    # (a whole number of chunks: a short chunk leaves too little time to claim the next rows).
+    claim_size = (
+        max(chunk, min(batch_size, sender.mps // 4) // chunk * chunk) if sender.mps else batch_size
+    )
     if max_seconds is None:
         max_seconds = THROTTLED_SLICE_SECONDS if sender.mps else SEND_SLICE_SECONDS
     deadline = time.monotonic() + max_seconds
@@ -291,7 +294,6 @@ def send_round(
             gateway_poll(until=until)
 
     fixed_now = now
-    pace = 0.0  # this worker's next chunk goes no earlier (see throttle.PACE_GUARD)
     while True:
         claimed_at = fixed_now or timezone.now()
         rows = rows_claim(broadcast_id=broadcast_id, limit=claim_size, now=claimed_at)
@@ -322,16 +324,14 @@ def send_round(
             rows = [r for r in rows if r.id not in held_ids]
         for start in range(0, len(rows), chunk):
             part = rows[start : start + chunk]
-            released = throttle_wait(
-                sender=sender, count=len(part), meanwhile=poll, not_before=pace
-            )
-            pace = throttle_after(sender=sender, count=len(part), released=released)
             outbound = [
                 OutboundMessage(
                     message_id=r.id, to=r.phone, sender=sender.code, body=broadcast.text
                 )
                 for r in part
             ]
+            # Nothing between the slot and the carrier call: that gap is jitter on the rate.
+            throttle_wait(sender=sender, count=len(part), meanwhile=poll)
             try:
                 outcomes = gateway.send_batch(outbound)
             except Exception:
@@ -339,6 +339,7 @@ def send_round(
                 outcomes = [
                     SendOutcome(message_id=r.id, kind="transient", code="connection") for r in part
                 ]
+            throttle_sent(sender=sender, count=len(part), next_count=chunk)
             _record_outcomes(
                 gateway=gateway,
                 organization=organization,

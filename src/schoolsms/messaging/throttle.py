@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
 
 from django.db import connection, transaction
@@ -19,11 +20,9 @@ def throttle_chunk(mps: int, batch_size: int) -> int:
     return max(1, min(batch_size, mps // 50))
 
 
-# One worker spaces its own sends by this much more than the rate allows: its clock reading
-# when it releases a chunk and the carrier's stamp on it differ by a few microseconds, which
-# could otherwise let a one-second window hold one chunk more than the limit.
-PACE_GUARD = 1.001
 SPIN_SECONDS = 0.001
+# A carrier stamps a message a little after we let it go; allow this much more for a window.
+WINDOW_MARGIN = 0.0001
 
 
 def throttle_reserve(
@@ -55,30 +54,72 @@ def throttle_reserve(
     return float(row[0]) - width
 
 
+# Per sender, in this process: when the next chunk may go (the last release plus its
+# width, kept across send tasks), when recent chunks came back from the carrier, and the
+# slot already reserved for the next chunk (start, size).
+_PACE: dict[int, float] = {}
+_RECENT: dict[int, deque[tuple[float, int]]] = {}
+_AHEAD: dict[int, tuple[float, int]] = {}
+
+
+def _window_floor(sender: Sender, count: int, now: float) -> float:
+    """The earliest `count` more may go so that no one-second window of this process's
+    sends holds more than the limit, measured from when each chunk's send call *returned*:
+    the carrier stamped it at some moment before then, so a late stamp (a pause between
+    our release and the carrier's clock) can never squeeze an extra chunk into a second."""
+    recent = _RECENT.setdefault(sender.pk, deque())
+    while recent and recent[0][0] + 1.0 + WINDOW_MARGIN <= now:
+        recent.popleft()
+    total = sum(c for _, c in recent) + count
+    floor = 0.0
+    for done, c in recent:
+        if total <= sender.mps:
+            break
+        floor = done + 1.0 + WINDOW_MARGIN
+        total -= c
+    return floor
+
+
+def _not_before(sender: Sender, count: int) -> float:
+    return max(_PACE.get(sender.pk, 0.0), _window_floor(sender, count, time.time()))
+
+
 def throttle_wait(
-    *,
-    sender: Sender,
-    count: int,
-    meanwhile: Callable[[float], None] | None = None,
-    not_before: float = 0.0,
-) -> float:
-    """Block until `count` messages may go out for the sender (and not before `not_before`);
-    `meanwhile(until)` may use the wait (a gateway reading receipts) and must return by
-    `until`. Returns the clock when it let them go: pass `throttle_after(...)` of it as the
-    next call's `not_before`."""
-    start = throttle_reserve(sender=sender, count=count, not_before=not_before)
+    *, sender: Sender, count: int, meanwhile: Callable[[float], None] | None = None
+) -> None:
+    """Block until `count` messages may go out for the sender; `meanwhile(until)` may use
+    the wait (a gateway reading receipts) and must return by `until`. Call throttle_sent
+    once the carrier has answered."""
+    if sender.mps <= 0:
+        return
+    ahead = _AHEAD.pop(sender.pk, None)
+    if ahead is not None and ahead[1] >= count:
+        start = max(ahead[0], _not_before(sender, count))
+    else:
+        start = throttle_reserve(sender=sender, count=count, not_before=_not_before(sender, count))
     if meanwhile is not None and start - time.time() > 0:
         meanwhile(start)
     # Sleep to just short of the slot, then spin: a sleep wakes a little late, and every
-    # late wake-up would push this worker's later chunks back (see throttle_after).
+    # late wake-up would push this process's later chunks back.
     delay = start - time.time() - SPIN_SECONDS
     if delay > 0:
         time.sleep(delay)
-    while (now := time.time()) < start:
+    while (released := time.time()) < start:
         pass
-    return now
+    # Paced from when the chunk really went: a late release must not let the next chunk
+    # follow it closer than its width.
+    _PACE[sender.pk] = released + count / sender.mps
 
 
-def throttle_after(*, sender: Sender, count: int, released: float) -> float:
-    """The earliest this worker's next chunk may go after `count` messages released then."""
-    return released + count / sender.mps * PACE_GUARD if sender.mps > 0 else 0.0
+def throttle_sent(*, sender: Sender, count: int, next_count: int = 0) -> None:
+    """The carrier has answered for `count` messages let go by throttle_wait. With
+    `next_count`, the next chunk's slot is reserved now: its wait then covers the time the
+    reservation takes, which a busy database sometimes stretches to milliseconds."""
+    if sender.mps <= 0:
+        return
+    _RECENT.setdefault(sender.pk, deque()).append((time.time(), count))
+    if next_count:
+        start = throttle_reserve(
+            sender=sender, count=next_count, not_before=_not_before(sender, next_count)
+        )
+        _AHEAD[sender.pk] = (start, next_count)

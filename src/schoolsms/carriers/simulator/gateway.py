@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import time
 import uuid
+from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
@@ -76,7 +77,8 @@ class SimulatorGateway:
 
     def __init__(self, sender: Sender) -> None:
         self.sender = sender
-        self._poll_cost = 0.005  # seconds one poll round takes (the slowest lately)
+        # Seconds the last few poll rounds took.
+        self._poll_costs: deque[float] = deque([0.005], maxlen=8)
         if sender.mps:
             # Load the URL configuration now, not in the first poll between two slots.
             from schoolsms.carriers.simulator.tasks import status_path
@@ -123,16 +125,21 @@ class SimulatorGateway:
     def poll(self, *, until: float) -> None:
         """While a throttled sender waits for its next slot, deliver due callbacks (as a real
         connection would read receipts meanwhile), a few at a time, until `until`. A round
-        starts only if one as long as the slowest so far still ends in time: a poll that
-        overran would make the send late, and a late send loses its slot for good."""
+        starts only if one as long as the slowest of the last few still ends in time: a poll
+        that overran would make the send late, and a late send loses its slot for good."""
         from schoolsms.carriers.simulator.tasks import callbacks_deliver
 
-        while time.time() + self._poll_cost + POLL_MARGIN < until:
+        costs = self._poll_costs
+        while time.time() + max(costs) + POLL_MARGIN < until:
             started = time.time()
             done = callbacks_deliver(sender_code=self.sender.code, limit=8, reschedule=False)
-            self._poll_cost = max(self._poll_cost * 0.9, time.time() - started)
+            costs.append(time.time() - started)
             if not done.get("posted"):
                 return
+        else:
+            # Skipped for lack of time: forget the oldest cost, so one slow round cannot stop
+            # polling for good (the receipts would pile up for the next task to deliver).
+            costs.append(min(costs))
 
     def parse_status_callbacks(self, request: HttpRequest) -> list[StatusUpdate]:
         return twilio_wire.parse_status_form(request.POST)
