@@ -25,11 +25,24 @@ SPIN_SECONDS = 0.001
 WINDOW_MARGIN = 0.0001
 
 
+# How far behind the clock the slot pointer may be and still be followed (slots in the
+# past are used at once): a sender stalled for a moment (a slow disk, a busy CPU) makes up
+# the slots it missed instead of losing them. Only a single process's own one-second window
+# (below) is strict; several workers together may, right after such a stall, go over the
+# limit in one second by at most this many seconds' worth.
+CATCH_UP = 0.1
+
+
 def throttle_reserve(
-    *, sender: Sender, count: int, clock: float | None = None, not_before: float = 0.0
+    *,
+    sender: Sender,
+    count: int,
+    clock: float | None = None,
+    not_before: float = 0.0,
+    catch_up: float = 0.0,
 ) -> float:
     """Reserve `count` send slots for the sender; returns the epoch second the first may go
-    (never before `not_before`).
+    (never before `not_before`, unless it is a missed slot at most `catch_up` old).
 
     The slot pointer only moves forward, by count/mps, in a single UPDATE, so workers on
     SQLite or PostgreSQL never get overlapping slots."""
@@ -42,22 +55,21 @@ def throttle_reserve(
     with transaction.atomic():
         SenderThrottle.objects.get_or_create(sender_id=sender.pk)
         with connection.cursor() as cursor:
-            # Never bank unused time: an idle sender starts from now, not from the past.
+            # Never bank idle time: a sender idle for longer than `catch_up` starts from now,
+            # not from the past.
             cursor.execute(
                 f"UPDATE {table} SET next_slot = "
                 "CASE WHEN next_slot > %s THEN next_slot ELSE %s END + %s "
                 "WHERE sender_id = %s RETURNING next_slot",
-                [now, now, width, sender.pk],
+                [now - catch_up, now, width, sender.pk],
             )
             row = cursor.fetchone()
     assert row is not None
     return float(row[0]) - width
 
 
-# Per sender, in this process: when the next chunk may go (the last release plus its
-# width, kept across send tasks), when recent chunks came back from the carrier, and the
-# slot already reserved for the next chunk (start, size).
-_PACE: dict[int, float] = {}
+# Per sender, in this process: when recent chunks came back from the carrier, and the slot
+# already reserved for the next chunk (start, size).
 _RECENT: dict[int, deque[tuple[float, int]]] = {}
 _AHEAD: dict[int, tuple[float, int]] = {}
 
@@ -80,8 +92,13 @@ def _window_floor(sender: Sender, count: int, now: float) -> float:
     return floor
 
 
-def _not_before(sender: Sender, count: int) -> float:
-    return max(_PACE.get(sender.pk, 0.0), _window_floor(sender, count, time.time()))
+def _reserve(sender: Sender, count: int) -> float:
+    return throttle_reserve(
+        sender=sender,
+        count=count,
+        not_before=_window_floor(sender, count, time.time()),
+        catch_up=CATCH_UP,
+    )
 
 
 def throttle_wait(
@@ -93,22 +110,18 @@ def throttle_wait(
     if sender.mps <= 0:
         return
     ahead = _AHEAD.pop(sender.pk, None)
-    if ahead is not None and ahead[1] >= count:
-        start = max(ahead[0], _not_before(sender, count))
-    else:
-        start = throttle_reserve(sender=sender, count=count, not_before=_not_before(sender, count))
+    start = ahead[0] if ahead is not None and ahead[1] >= count else _reserve(sender, count)
+    # The window is checked again now: a slot reserved ahead (or a missed one being made
+    # up) must still keep this process's last second within the limit.
+    start = max(start, _window_floor(sender, count, time.time()))
     if meanwhile is not None and start - time.time() > 0:
         meanwhile(start)
-    # Sleep to just short of the slot, then spin: a sleep wakes a little late, and every
-    # late wake-up would push this process's later chunks back.
+    # Sleep to just short of the slot, then spin: a sleep wakes a little late.
     delay = start - time.time() - SPIN_SECONDS
     if delay > 0:
         time.sleep(delay)
-    while (released := time.time()) < start:
+    while time.time() < start:
         pass
-    # Paced from when the chunk really went: a late release must not let the next chunk
-    # follow it closer than its width.
-    _PACE[sender.pk] = released + count / sender.mps
 
 
 def throttle_sent(*, sender: Sender, count: int, next_count: int = 0) -> None:
@@ -119,7 +132,4 @@ def throttle_sent(*, sender: Sender, count: int, next_count: int = 0) -> None:
         return
     _RECENT.setdefault(sender.pk, deque()).append((time.time(), count))
     if next_count:
-        start = throttle_reserve(
-            sender=sender, count=next_count, not_before=_not_before(sender, next_count)
-        )
-        _AHEAD[sender.pk] = (start, next_count)
+        _AHEAD[sender.pk] = (_reserve(sender, next_count), next_count)
