@@ -99,7 +99,7 @@ def sign(*, url: str, params: Mapping[str, str], auth_token: str) -> str:
     """X-Twilio-Signature of a form whose fields each hold one value: HMAC-SHA1 over the URL
     followed by every name and value in name order (what RequestValidator computes, without
     its per-value sorting, which a one-value form does not need)."""
-    data = url + "".join(name + params[name] for name in sorted(params))
+    data = url + "".join([name + value for name, value in sorted(params.items())])
     digest = hmac.digest(auth_token.encode(), data.encode(), hashlib.sha1)
     return base64.b64encode(digest).decode()
 

@@ -21,7 +21,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from schoolsms.accounts.models import Organization
-from schoolsms.consent.models import BlockedNumber, ConsentRecord, ConsentSource, ConsentStatus
+from schoolsms.consent.models import ConsentSource, ConsentStatus
 from schoolsms.consent.services import consent_change
 from schoolsms.messaging import codes
 from schoolsms.messaging.capability import capability_check
@@ -34,6 +34,7 @@ from schoolsms.messaging.models import (
     Reason,
 )
 from schoolsms.messaging.quiet_hours import quiet_until
+from schoolsms.messaging.recheck import ineligible_now
 from schoolsms.messaging.throttle import throttle_chunk, throttle_sent, throttle_wait
 
 logger = logging.getLogger(__name__)
@@ -119,36 +120,6 @@ def _update_claimed(sql_set: str, params: Sequence[Sequence[Any]]) -> None:
             f"WHERE id = %s AND result = '{SENDING}' AND claimed_at = %s",
             params,
         )
-
-
-# -- send-time re-checks ----------------------------------------------------------------------
-
-
-def _ineligible_now(*, organization: Organization, phones: Iterable[str]) -> dict[str, str]:
-    """Numbers a STOP, a block or a lost opt-in made ineligible since dispatch -> reason."""
-    wanted = sorted(set(phones))
-    blocked = set(
-        BlockedNumber.objects.filter(organization=organization, phone__in=wanted).values_list(
-            "phone", flat=True
-        )
-    )
-    statuses = dict(
-        ConsentRecord.objects.filter(
-            sender_id=organization.sender_id, phone__in=wanted
-        ).values_list("phone", "status")
-    )
-    reasons = {}
-    for phone in wanted:
-        status = statuses.get(phone)
-        if phone in blocked:
-            reasons[phone] = Reason.BLOCKED.value
-        elif status == ConsentStatus.OPTED_OUT:
-            reasons[phone] = Reason.OPTED_OUT.value
-        elif status == ConsentStatus.PENDING_OPT_IN:
-            reasons[phone] = Reason.PENDING_OPT_IN.value
-        elif status is None:
-            reasons[phone] = Reason.NOT_OPTED_IN.value
-    return reasons
 
 
 # -- failures (send answers, callbacks, reconciliation) ---------------------------------------
@@ -302,7 +273,7 @@ def send_round(
         report.claimed += len(rows)
         claim = _db(claimed_at)
         stamp = _db(timezone.now())
-        ineligible = _ineligible_now(organization=organization, phones=[r.phone for r in rows])
+        ineligible = ineligible_now(organization=organization, phones=[r.phone for r in rows])
         _update_claimed(
             f"result = '{INELIGIBLE}', reason = %s, updated_at = %s",
             [(ineligible[r.phone], stamp, r.id, claim) for r in rows if r.phone in ineligible],
