@@ -46,7 +46,12 @@ class ConsentRecord(models.Model):
                 condition=models.Q(status__in=ConsentStatus.values), name="consent_status_valid"
             ),
         ]
-        indexes = [models.Index(fields=["sender", "status"], name="consent_sender_status")]
+        indexes = [
+            models.Index(fields=["sender", "status"], name="consent_sender_status"),
+            # Covers the fan-out's lookup of each number's status, so a broadcast to a million
+            # recipients reads the index alone, never the table.
+            models.Index(fields=["sender", "phone", "status"], name="consent_sender_phone_status"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.phone} · {self.get_status_display()}"
