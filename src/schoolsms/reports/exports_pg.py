@@ -13,10 +13,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.db import connection
-from django.db.models import F
 
 from schoolsms.messaging.models import DELIVERY_STAGE, DeliveryResult, Reason
-from schoolsms.reports.selectors import SORT_KEYS, SmsLogFilter, sms_log_queryset
+from schoolsms.reports.selectors import SORT_KEYS, SmsLogFilter, sms_log_export_rows
 
 # A formula starts with one of these, unless the whole cell is an E.164 number.
 _PROTECT = (
@@ -45,25 +44,7 @@ def _protect(expr: str) -> str:
 def sms_log_copy_sql(f: SmsLogFilter) -> tuple[str, list[Any]]:
     """The COPY statement for the selection and its parameters."""
     key = SORT_KEYS[f.sort]
-    inner = (
-        sms_log_queryset(f)
-        .order_by()
-        .values(
-            r_id=F("id"),
-            r_created=F("created_at"),
-            r_broadcast=F("broadcast_id"),
-            r_broadcast_name=F("broadcast__name"),
-            r_external_id=F("contact__external_id"),
-            r_first=F("contact__first_name"),
-            r_last=F("contact__last_name"),
-            r_phone=F("phone"),
-            r_result=F("result"),
-            r_reason=F("reason"),
-            r_code=F("carrier_code"),
-            r_delivered=F("delivered_at"),
-            r_sort=F(key.field),
-        )
-    )
+    inner = sms_log_export_rows(f)
     inner_sql, inner_params = inner.query.sql_with_params()
     stage, stage_params = _label_case(
         "t.r_result", [(str(k), v) for k, v in DELIVERY_STAGE.items()]

@@ -16,11 +16,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.db import connection
-from django.db.models import F
 from django.utils import timezone
 
 from schoolsms.messaging.models import DELIVERY_STAGE, DeliveryResult, Reason
-from schoolsms.reports.selectors import SORT_KEYS, SmsLogFilter, sms_log_queryset
+from schoolsms.reports.selectors import SORT_KEYS, SmsLogFilter, sms_log_export_rows
 
 CHUNK_ROWS = 5000
 _FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -108,25 +107,7 @@ def _local(column: str, offsets: list[tuple[str, int]]) -> str:
 
 def sms_log_line_sql(f: SmsLogFilter) -> tuple[str, list[Any]]:
     key = SORT_KEYS[f.sort]
-    inner = (
-        sms_log_queryset(f)
-        .order_by()
-        .values(
-            r_id=F("id"),
-            r_created=F("created_at"),
-            r_broadcast=F("broadcast_id"),
-            r_broadcast_name=F("broadcast__name"),
-            r_external_id=F("contact__external_id"),
-            r_first=F("contact__first_name"),
-            r_last=F("contact__last_name"),
-            r_phone=F("phone"),
-            r_result=F("result"),
-            r_reason=F("reason"),
-            r_code=F("carrier_code"),
-            r_delivered=F("delivered_at"),
-            r_sort=F(key.field),
-        )
-    )
+    inner = sms_log_export_rows(f)
     inner_sql, params = inner.query.sql_with_params()
     start, end = f.utc_bounds()
     offsets = utc_offsets(f.organization.timezone, start, max(end, timezone.now()))

@@ -8,7 +8,7 @@ import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from schoolsms.accounts.models import Organization
@@ -124,6 +124,30 @@ def sms_log_queryset(f: SmsLogFilter) -> QuerySet[Message]:
     if f.search.strip():
         qs = qs.filter(_search_q(f.organization, f.search))
     return qs
+
+
+def sms_log_export_rows(f: SmsLogFilter) -> QuerySet[Message, Any]:
+    """The selection as flat rows for the database-side CSV writers (PostgreSQL COPY, SQLite
+    lines): every export column plus the id and the sort key, unordered."""
+    return (
+        sms_log_queryset(f)
+        .order_by()
+        .values(
+            r_id=F("id"),
+            r_created=F("created_at"),
+            r_broadcast=F("broadcast_id"),
+            r_broadcast_name=F("broadcast__name"),
+            r_external_id=F("contact__external_id"),
+            r_first=F("contact__first_name"),
+            r_last=F("contact__last_name"),
+            r_phone=F("phone"),
+            r_result=F("result"),
+            r_reason=F("reason"),
+            r_code=F("carrier_code"),
+            r_delivered=F("delivered_at"),
+            r_sort=F(SORT_KEYS[f.sort].field),
+        )
+    )
 
 
 def empty_summary() -> dict[str, Any]:
