@@ -193,13 +193,12 @@ def _sms_numbers(rows: Iterable[ContactRow]) -> set[str]:
 def phones_mark_not_capable(*, organization_id: int, phones: Iterable[str]) -> list[str]:
     """Mark numbers as unable to take SMS (after repeated permanent delivery failures), so later
     broadcasts treat them as no SMS number. Returns the numbers that were newly marked."""
-    marked = []
-    for phone in sorted(set(phones)):
-        updated = PhoneNumber.objects.filter(
-            contact__organization_id=organization_id, phone=phone, sms_capable=True
-        ).update(sms_capable=False)
-        if updated:
-            marked.append(phone)
+    with transaction.atomic():
+        capable = PhoneNumber.objects.filter(
+            contact__organization_id=organization_id, phone__in=set(phones), sms_capable=True
+        )
+        marked = sorted(set(capable.values_list("phone", flat=True)))
+        capable.update(sms_capable=False)
     return marked
 
 

@@ -19,7 +19,7 @@ _ATTEMPTED = Q(result__in=[DeliveryResult.SENT, DeliveryResult.FAILED_TO_SEND])
 def capability_check(*, organization_id: int, phones: Iterable[str]) -> list[str]:
     """Mark numbers whose last three attempted broadcasts all failed permanently as
     contact_account or no_sms_capability. Returns the numbers newly marked."""
-    marked = []
+    failing = []
     for phone in sorted(set(phones)):
         last = list(
             Message.objects.filter(_ATTEMPTED, organization_id=organization_id, phone=phone)
@@ -34,5 +34,5 @@ def capability_check(*, organization_id: int, phones: Iterable[str]) -> list[str
             result == DeliveryResult.FAILED_TO_SEND and reason in _INCAPABLE
             for result, reason in recent
         ):
-            marked += phones_mark_not_capable(organization_id=organization_id, phones=[phone])
-    return marked
+            failing.append(phone)
+    return phones_mark_not_capable(organization_id=organization_id, phones=failing)
