@@ -10,6 +10,8 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 
+from schoolsms.constraints import one_of
+
 
 class Sender(models.Model):
     """A short code or long code. Consent belongs to the sender, so organizations sharing one
@@ -91,7 +93,7 @@ class Membership(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "organization"], name="membership_unique"),
             models.CheckConstraint(
-                condition=models.Q(role__in=Role.values), name="membership_role_valid"
+                condition=one_of("role", Role.values), name="membership_role_valid"
             ),
         ]
 

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 
 from schoolsms.accounts.models import Organization, Sender
+from schoolsms.constraints import one_of
 
 
 class ConsentStatus(models.TextChoices):
@@ -43,7 +44,7 @@ class ConsentRecord(models.Model):
                 fields=["sender", "phone"], name="consent_one_per_sender_phone"
             ),
             models.CheckConstraint(
-                condition=models.Q(status__in=ConsentStatus.values), name="consent_status_valid"
+                condition=one_of("status", ConsentStatus.values), name="consent_status_valid"
             ),
         ]
         indexes = [

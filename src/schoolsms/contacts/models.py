@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 
 from schoolsms.accounts.models import Organization
+from schoolsms.constraints import one_of
 
 
 class ContactRole(models.TextChoices):
@@ -35,7 +36,7 @@ class Contact(models.Model):
                 fields=["organization", "external_id"], name="contact_external_id_unique"
             ),
             models.CheckConstraint(
-                condition=models.Q(role__in=ContactRole.values), name="contact_role_valid"
+                condition=one_of("role", ContactRole.values), name="contact_role_valid"
             ),
         ]
         indexes = [

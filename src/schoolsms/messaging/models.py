@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import models
 
 from schoolsms.accounts.models import Organization, Sender
+from schoolsms.constraints import one_of
 from schoolsms.contacts.models import Contact
 
 
@@ -155,11 +156,13 @@ class Message(models.Model):
             models.Index(fields=["organization", "phone", "id"], name="message_org_phone"),
             # One broadcast's rows in time order: SMS Log pages for a broadcast, even the last.
             models.Index(fields=["broadcast", "created_at", "id"], name="message_broadcast_time"),
-            # What the send loop claims next, per broadcast.
+            # Rows waiting to be tried again (a retry, quiet hours), per broadcast, soonest
+            # first. Rows never tried have no next_attempt_at and no entry here, so fan-out
+            # writes none; the send loop claims them through message_broadcast_result.
             models.Index(
                 fields=["broadcast", "next_attempt_at", "id"],
-                name="message_runnable",
-                condition=models.Q(result="not_sent_yet"),
+                name="message_waiting",
+                condition=models.Q(result="not_sent_yet", next_attempt_at__isnull=False),
             ),
             # Rows handed to a carrier; the reconciler looks for old claims here.
             models.Index(
@@ -170,12 +173,12 @@ class Message(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(result__in=DeliveryResult.values), name="message_result_valid"
+                condition=one_of("result", DeliveryResult.values), name="message_result_valid"
             ),
             models.CheckConstraint(
                 condition=(
-                    models.Q(result__in=["ineligible", "failed"], reason__in=Reason.values)
-                    | (~models.Q(result__in=["ineligible", "failed"]) & models.Q(reason=""))
+                    (one_of("result", UNDELIVERED) & one_of("reason", Reason.values))
+                    | (~one_of("result", UNDELIVERED) & models.Q(reason=""))
                 ),
                 name="message_reason_iff_undelivered",
             ),

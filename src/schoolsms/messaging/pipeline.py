@@ -18,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from schoolsms.accounts.models import Organization
@@ -330,12 +331,8 @@ def send_round(
 def runnable_exists(*, broadcast_id: int, now: dt.datetime | None = None) -> bool:
     now = now or timezone.now()
     return (
-        Message.objects.filter(broadcast_id=broadcast_id, result=NOT_SENT)
-        .filter(next_attempt_at__isnull=True)
-        .exists()
-        or Message.objects.filter(
-            broadcast_id=broadcast_id, result=NOT_SENT, next_attempt_at__lte=now
-        ).exists()
+        _never_tried_exists(broadcast_id)
+        or _waiting(broadcast_id).filter(next_attempt_at__lte=now).exists()
     )
 
 
@@ -343,10 +340,37 @@ def next_attempt_at(*, broadcast_id: int) -> dt.datetime | None:
     """When the earliest waiting row of a broadcast still going out may be tried."""
     if not Broadcast.objects.filter(pk=broadcast_id, status=BroadcastStatus.SENDING).exists():
         return None
-    waiting = Message.objects.filter(broadcast_id=broadcast_id, result=NOT_SENT)
-    if waiting.filter(next_attempt_at__isnull=True).exists():
+    if _never_tried_exists(broadcast_id):
         return timezone.now()
-    return waiting.order_by("next_attempt_at").values_list("next_attempt_at", flat=True).first()
+    return (
+        _waiting(broadcast_id)
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
+
+
+def _waiting(broadcast_id: int) -> QuerySet[Message]:
+    """Rows to try again later (the message_waiting index holds exactly these)."""
+    return Message.objects.filter(
+        broadcast_id=broadcast_id, result=NOT_SENT, next_attempt_at__isnull=False
+    )
+
+
+def _never_tried_exists(broadcast_id: int) -> bool:
+    """Whether a Not Sent Yet row of the broadcast has no next_attempt_at. The send loop claims
+    in id order, so such rows are the newest: looking from the newest down finds one at once
+    (through the (broadcast, result, reason) index) instead of passing every row put back to
+    wait for quiet hours."""
+    return (
+        Message.objects.filter(
+            broadcast_id=broadcast_id, result=NOT_SENT, reason="", next_attempt_at__isnull=True
+        )
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+        is not None
+    )
 
 
 def broadcast_complete_if_done(*, broadcast_id: int, now: dt.datetime | None = None) -> bool:

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 
 from schoolsms.accounts.models import Organization
+from schoolsms.constraints import one_of
 from schoolsms.contacts.models import Contact
 
 
@@ -57,7 +58,7 @@ class ReminderRun(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(status__in=RunStatus.values), name="reminder_run_status_valid"
+                condition=one_of("status", RunStatus.values), name="reminder_run_status_valid"
             ),
             # Two runs at once would email the same families twice.
             models.UniqueConstraint(
@@ -66,7 +67,7 @@ class ReminderRun(models.Model):
                 name="reminder_one_active_run_per_org",
             ),
             models.CheckConstraint(
-                condition=~models.Q(status__in=["finished", "interrupted"])
+                condition=~one_of("status", ["finished", "interrupted"])
                 | models.Q(finished_at__isnull=False),
                 name="reminder_run_finished_has_time",
             ),
@@ -125,7 +126,7 @@ class ReminderEmail(models.Model):
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(outcome__in=EmailOutcome.values),
+                condition=one_of("outcome", EmailOutcome.values),
                 name="reminder_email_outcome_valid",
             ),
             models.CheckConstraint(
