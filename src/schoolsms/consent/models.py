@@ -49,9 +49,6 @@ class ConsentRecord(models.Model):
         ]
         indexes = [
             models.Index(fields=["sender", "status"], name="consent_sender_status"),
-            # Covers the fan-out's lookup of each number's status, so a broadcast to a million
-            # recipients reads the index alone, never the table.
-            models.Index(fields=["sender", "phone", "status"], name="consent_sender_phone_status"),
         ]
 
     def __str__(self) -> str:
