@@ -1,15 +1,21 @@
-"""Messages per second per sender, shared by every worker process through one database row."""
+"""Messages per second per sender, shared by every worker process through the database.
+
+Two parts: a slot pointer (one row per sender) spreads each sender's messages evenly over the
+second, whichever worker sends them; a log of the chunks let go in the last second
+(ThrottleChunk), checked and written in one transaction just before each carrier call, makes
+sure no one-second window ever holds more than the limit, even when a stalled worker runs
+late while others are on time."""
 
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Callable
 
 from django.db import connection, transaction
+from django.db.models import F, Q
 
 from schoolsms.accounts.models import Sender
-from schoolsms.messaging.models import SenderThrottle
+from schoolsms.messaging.models import SenderThrottle, ThrottleChunk
 
 
 def throttle_chunk(mps: int, batch_size: int) -> int:
@@ -27,9 +33,8 @@ WINDOW_MARGIN = 0.0001
 
 # How far behind the clock the slot pointer may be and still be followed (slots in the
 # past are used at once): a sender stalled for a moment (a slow disk, a busy CPU) makes up
-# the slots it missed instead of losing them. Only a single process's own one-second window
-# (below) is strict; several workers together may, right after such a stall, go over the
-# limit in one second by at most this many seconds' worth.
+# the slots it missed instead of losing them. The release check (below) still keeps every
+# one-second window within the limit.
 CATCH_UP = 0.1
 
 
@@ -68,37 +73,77 @@ def throttle_reserve(
     return float(row[0]) - width
 
 
-# Per sender, in this process: when recent chunks came back from the carrier, and the slot
-# already reserved for the next chunk (start, size).
-_RECENT: dict[int, deque[tuple[float, int]]] = {}
+# How long a chunk let go and never answered for still counts: the worker that sent it died
+# mid-call (a live call times out long before this).
+IN_FLIGHT_SECONDS = 30.0
+# How often to ask again while chunks still out (another worker's call) fill the window.
+RETRY_SECONDS = 0.002
+# Chunks older than this are deleted when a new one is written.
+KEEP_SECONDS = 2.0
+
+# Per sender, in this process: the chunk let go and not yet answered for (its row id), and the
+# slot already reserved for the next chunk (start, size).
+_OUT: dict[int, int] = {}
 _AHEAD: dict[int, tuple[float, int]] = {}
 
 
-def _window_floor(sender: Sender, count: int, now: float) -> float:
-    """The earliest `count` more may go so that no one-second window of this process's
-    sends holds more than the limit, measured from when each chunk's send call *returned*:
-    the carrier stamped it at some moment before then, so a late stamp (a pause between
-    our release and the carrier's clock) can never squeeze an extra chunk into a second."""
-    recent = _RECENT.setdefault(sender.pk, deque())
-    while recent and recent[0][0] + 1.0 + WINDOW_MARGIN <= now:
-        recent.popleft()
-    total = sum(c for _, c in recent) + count
-    floor = 0.0
-    for done, c in recent:
+def _lock(sender: Sender) -> None:
+    """Take the sender's throttle row for this transaction: one release at a time per sender
+    (a row lock on PostgreSQL; SQLite has a single writer, and this write takes it first, so
+    no read before it can go stale)."""
+    row = SenderThrottle.objects.filter(sender_id=sender.pk)
+    if not row.update(next_slot=F("next_slot")):
+        SenderThrottle.objects.get_or_create(sender_id=sender.pk)
+        row.update(next_slot=F("next_slot"))
+
+
+def throttle_release(*, sender: Sender, count: int) -> tuple[int | None, float]:
+    """Let `count` messages go now if no one-second window would then hold more than the
+    limit, counting every worker's chunks: returns (chunk id, now). Otherwise nothing is
+    written and it returns (None, the earliest moment worth asking again).
+
+    A chunk's messages were stamped by the carrier somewhere between its release and its
+    answer; ours will be stamped after now. So a chunk answered for more than a second ago
+    can share no window with ours, and one still out may share any."""
+    with transaction.atomic():
+        _lock(sender)
+        now = time.time()
+        recent = list(
+            ThrottleChunk.objects.filter(sender_id=sender.pk)
+            .filter(
+                Q(done_at__gt=now - 1.0 - WINDOW_MARGIN)
+                | Q(done_at__isnull=True, released_at__gt=now - IN_FLIGHT_SECONDS)
+            )
+            .values_list("done_at", "count")
+        )
+        total = count + sum(c for _, c in recent)
         if total <= sender.mps:
-            break
-        floor = done + 1.0 + WINDOW_MARGIN
+            ThrottleChunk.objects.filter(sender_id=sender.pk).filter(
+                Q(done_at__lt=now - KEEP_SECONDS) | Q(released_at__lt=now - IN_FLIGHT_SECONDS)
+            ).delete()
+            chunk = ThrottleChunk.objects.create(sender_id=sender.pk, count=count, released_at=now)
+            return chunk.pk, now
+    # Too many: wait until enough answered chunks have left the window.
+    for done, c in sorted((d, c) for d, c in recent if d is not None):
         total -= c
-    return floor
+        if total <= sender.mps:
+            return None, done + 1.0 + WINDOW_MARGIN
+    return None, now + RETRY_SECONDS
 
 
 def _reserve(sender: Sender, count: int) -> float:
-    return throttle_reserve(
-        sender=sender,
-        count=count,
-        not_before=_window_floor(sender, count, time.time()),
-        catch_up=CATCH_UP,
-    )
+    return throttle_reserve(sender=sender, count=count, catch_up=CATCH_UP)
+
+
+def _wait_until(when: float, meanwhile: Callable[[float], None] | None) -> None:
+    if meanwhile is not None and when - time.time() > 0:
+        meanwhile(when)
+    # Sleep to just short of the moment, then spin: a sleep wakes a little late.
+    delay = when - time.time() - SPIN_SECONDS
+    if delay > 0:
+        time.sleep(delay)
+    while time.time() < when:
+        pass
 
 
 def throttle_wait(
@@ -111,25 +156,25 @@ def throttle_wait(
         return
     ahead = _AHEAD.pop(sender.pk, None)
     start = ahead[0] if ahead is not None and ahead[1] >= count else _reserve(sender, count)
-    # The window is checked again now: a slot reserved ahead (or a missed one being made
-    # up) must still keep this process's last second within the limit.
-    start = max(start, _window_floor(sender, count, time.time()))
-    if meanwhile is not None and start - time.time() > 0:
-        meanwhile(start)
-    # Sleep to just short of the slot, then spin: a sleep wakes a little late.
-    delay = start - time.time() - SPIN_SECONDS
-    if delay > 0:
-        time.sleep(delay)
-    while time.time() < start:
-        pass
+    _wait_until(start, meanwhile)
+    # The slot paces the sender; the release (checked against every worker's last second)
+    # is what keeps it within the limit, whatever stalls made slots run late.
+    while True:
+        chunk_id, when = throttle_release(sender=sender, count=count)
+        if chunk_id is not None:
+            _OUT[sender.pk] = chunk_id
+            return
+        _wait_until(when, meanwhile)
 
 
 def throttle_sent(*, sender: Sender, count: int, next_count: int = 0) -> None:
-    """The carrier has answered for `count` messages let go by throttle_wait. With
+    """The carrier has answered for the `count` messages throttle_wait let go. With
     `next_count`, the next chunk's slot is reserved now: its wait then covers the time the
     reservation takes, which a busy database sometimes stretches to milliseconds."""
     if sender.mps <= 0:
         return
-    _RECENT.setdefault(sender.pk, deque()).append((time.time(), count))
+    chunk_id = _OUT.pop(sender.pk, None)
+    if chunk_id is not None:
+        ThrottleChunk.objects.filter(pk=chunk_id).update(done_at=time.time())
     if next_count:
         _AHEAD[sender.pk] = (_reserve(sender, next_count), next_count)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import deque
+import time
 from io import StringIO
 from typing import Any
 
@@ -10,7 +10,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from schoolsms.messaging import throttle
-from schoolsms.messaging.throttle import throttle_chunk, throttle_reserve
+from schoolsms.messaging.models import ThrottleChunk
+from schoolsms.messaging.throttle import throttle_chunk, throttle_release, throttle_reserve
 
 pytestmark = pytest.mark.django_db
 
@@ -41,20 +42,55 @@ def test_a_missed_slot_is_made_up_only_briefly(org: Any) -> None:
     )
 
 
-def test_one_process_never_sends_more_than_the_limit_in_a_second(org: Any) -> None:
+def test_a_chunk_goes_only_if_the_last_second_of_every_workers_chunks_leaves_room(
+    org: Any,
+) -> None:
     sender = org.sender
     sender.mps = 10
     sender.save()
-    throttle._RECENT.pop(sender.pk, None)
-    # Chunks of 4 came back at 100.0, 100.2 and 100.4: a fourth chunk of 4 would make 16 in
-    # a second, so it waits until the first chunk is a second old; 2 more fit at once.
-    throttle._RECENT[sender.pk] = deque([(100.0, 4), (100.2, 4), (100.4, 4)])
-    assert throttle._window_floor(sender, 4, 100.5) == pytest.approx(101.2 + throttle.WINDOW_MARGIN)
-    throttle._RECENT[sender.pk] = deque([(100.0, 4), (100.2, 4)])
-    assert throttle._window_floor(sender, 2, 100.5) == 0.0
-    # Chunks older than a second no longer count.
-    assert throttle._window_floor(sender, 10, 101.3) == 0.0
-    throttle._RECENT.pop(sender.pk, None)
+    first, _ = throttle_release(sender=sender, count=4)
+    second, _ = throttle_release(sender=sender, count=4)
+    assert first is not None and second is not None
+    # 8 are out (another worker's calls, say): 2 more fit, 4 do not yet.
+    refused, retry_at = throttle_release(sender=sender, count=4)
+    assert refused is None and retry_at == pytest.approx(time.time(), abs=0.05)
+    assert ThrottleChunk.objects.count() == 2  # a refusal writes nothing
+    # Answered 0.5 s and 0.2 s ago: the 4 more may go once the older answer is a second old.
+    now = time.time()
+    ThrottleChunk.objects.filter(pk=first).update(done_at=now - 0.5)
+    ThrottleChunk.objects.filter(pk=second).update(done_at=now - 0.2)
+    refused, retry_at = throttle_release(sender=sender, count=4)
+    assert refused is None
+    assert retry_at == pytest.approx(now + 0.5 + throttle.WINDOW_MARGIN, abs=1e-6)
+    fits, _ = throttle_release(sender=sender, count=2)
+    assert fits is not None
+    # Answered more than a second ago: no longer counted (and soon deleted).
+    ThrottleChunk.objects.update(done_at=time.time() - 3)
+    assert throttle_release(sender=sender, count=10)[0] is not None
+    assert ThrottleChunk.objects.count() == 1
+
+
+def test_a_chunk_a_dead_worker_never_answered_for_stops_counting(org: Any) -> None:
+    sender = org.sender
+    sender.mps = 10
+    sender.save()
+    ThrottleChunk.objects.create(
+        sender=sender, count=10, released_at=time.time() - throttle.IN_FLIGHT_SECONDS - 1
+    )
+    assert throttle_release(sender=sender, count=10)[0] is not None
+
+
+def test_wait_and_sent_record_each_chunk_from_release_to_answer(org: Any) -> None:
+    sender = org.sender
+    sender.mps = 1000
+    sender.save()
+    started = time.time()
+    throttle.throttle_wait(sender=sender, count=20)
+    [chunk] = ThrottleChunk.objects.all()
+    assert chunk.done_at is None and chunk.released_at >= started
+    throttle.throttle_sent(sender=sender, count=20)
+    chunk.refresh_from_db()
+    assert chunk.done_at is not None and chunk.done_at >= chunk.released_at
 
 
 def test_no_limit_reserves_nothing(org: Any) -> None:

@@ -151,6 +151,39 @@ def test_several_workers_share_a_broadcast_on_postgresql(settings: Any) -> None:
     assert len(ran_by) > 1, "only one worker did any sending"
 
 
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_several_workers_together_stay_within_the_senders_limit(settings: Any) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises writers; concurrency is tested on PostgreSQL")
+    org = testing.create_org()
+    count, mps = 240, 60
+    _audience(org, count, mps=mps)
+    env = _env(SCHOOLSMS_SEND_BATCH_SIZE="20", SCHOOLSMS_SEND_TASKS="3")
+    broadcast = make_broadcast(org)
+    workers = [
+        subprocess.Popen([SCHOOLSMS, "worker", "--until-idle", "--worker-id", f"w{i}"], env=env)
+        for i in range(3)
+    ]
+    for worker in workers:
+        assert worker.wait(timeout=120) == 0
+    _assert_every_row_sent_once(broadcast, count)
+    stamps = sorted(
+        t.timestamp()
+        for t in SimulatedMessage.objects.filter(message_ref__isnull=False).values_list(
+            "created_at", flat=True
+        )
+    )
+    # The carrier's clock: the most messages it got in any one second, from any worker.
+    most, first = 0, 0
+    for last, stamp in enumerate(stamps):
+        while stamp - stamps[first] >= 1.0:
+            first += 1
+        most = max(most, last - first + 1)
+    assert most <= mps
+    assert stamps[-1] - stamps[0] >= (count - mps) / mps  # the limit held them back
+
+
 def _claimed_row(org: Any, *, minutes_ago: int) -> Message:
     testing.create_contact(org, "x", ["+12175550199"], consent="opted_in")
     broadcast = make_broadcast(org, enqueue=False)
