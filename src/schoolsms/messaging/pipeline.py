@@ -82,9 +82,17 @@ def retry_delay(attempt: int) -> dt.timedelta:
 # -- claiming ---------------------------------------------------------------------------------
 
 
-def rows_claim(*, broadcast_id: int, limit: int, now: dt.datetime) -> list[Claimed]:
+def rows_claim(
+    *, broadcast_id: int, limit: int, now: dt.datetime, after_id: int = 0
+) -> list[Claimed]:
     """Not Sent Yet -> Sending for up to `limit` runnable rows of a broadcast that is still
-    going out (a canceled broadcast's rows are never claimed). Committed on return."""
+    going out (a canceled broadcast's rows are never claimed), with ids above `after_id`.
+    Committed on return.
+
+    A send round passes the last id it claimed: rows put back to wait (quiet hours, retries)
+    stay in the index ahead of the rows still to try, and a round claiming from the start
+    each time would pass them all again for every batch (a million-row broadcast held for
+    the night would cost a billion row reads)."""
     skip_locked = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
     table = _table()
     # Results are written into the SQL (see _update_claimed). `reason = ''` always holds for
@@ -95,7 +103,7 @@ def rows_claim(*, broadcast_id: int, limit: int, now: dt.datetime) -> list[Claim
         f"UPDATE {table} SET result = '{SENDING}', attempts = attempts + 1, claimed_at = %s, "
         "updated_at = %s "
         f"WHERE id IN (SELECT id FROM {table} WHERE broadcast_id = %s AND result = '{NOT_SENT}' "
-        "AND reason = '' AND (next_attempt_at IS NULL OR next_attempt_at <= %s) "
+        "AND reason = '' AND (next_attempt_at IS NULL OR next_attempt_at <= %s) AND id > %s "
         f"ORDER BY id LIMIT %s{skip_locked}) "
         f"AND result = '{NOT_SENT}' AND EXISTS (SELECT 1 FROM messaging_broadcast b "
         f"WHERE b.id = %s AND b.status = '{BroadcastStatus.SENDING.value}') "
@@ -103,7 +111,7 @@ def rows_claim(*, broadcast_id: int, limit: int, now: dt.datetime) -> list[Claim
     )
     stamp = _db(now)
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql, [stamp, stamp, broadcast_id, stamp, limit, broadcast_id])
+        cursor.execute(sql, [stamp, stamp, broadcast_id, stamp, after_id, limit, broadcast_id])
         rows = cursor.fetchall()
     return sorted((Claimed(int(i), p, int(a)) for i, p, a in rows), key=lambda c: c.id)
 
@@ -266,11 +274,17 @@ def send_round(
             gateway_poll(until=until)
 
     fixed_now = now
+    # One pass over the broadcast's ids per round; rows that come due meanwhile (a retry, the
+    # end of quiet hours) go in the next round, which starts from the lowest id again.
+    after_id = 0
     while True:
         claimed_at = fixed_now or timezone.now()
-        rows = rows_claim(broadcast_id=broadcast_id, limit=claim_size, now=claimed_at)
+        rows = rows_claim(
+            broadcast_id=broadcast_id, limit=claim_size, now=claimed_at, after_id=after_id
+        )
         if not rows:
             break
+        after_id = rows[-1].id
         report.claimed += len(rows)
         claim = _db(claimed_at)
         stamp = _db(timezone.now())

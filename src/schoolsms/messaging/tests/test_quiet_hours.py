@@ -112,3 +112,26 @@ def test_rows_wait_as_not_sent_yet_and_emergencies_go_at_once(org: Any) -> None:
     pipeline.send_round(broadcast_id=normal.pk, now=at("2026-01-15T13:00"))
     ny.refresh_from_db()
     assert (ny.result, ny.attempts) == ("sending", 1)
+
+
+@pytest.mark.django_db
+def test_a_round_holds_every_batch_once_and_the_window_opening_sends_them_all(
+    org: Any, settings: Any
+) -> None:
+    settings.SCHOOLSMS_SEND_BATCH_SIZE = 2
+    org.sender.mps = 0
+    org.sender.save()
+    for i in range(5):
+        testing.create_contact(org, f"ny{i}", [f"+1212555020{i}"], consent="opted_in")
+    broadcast = make_broadcast(org, enqueue=False)
+    Broadcast.objects.filter(pk=broadcast.pk).update(status=BroadcastStatus.SENDING)
+    broadcast_fan_out(broadcast_id=broadcast.pk)
+    night = pipeline.send_round(broadcast_id=broadcast.pk, now=at("2026-01-15T03:30"))
+    assert night.claimed == 5  # three batches, each past the rows held before it
+    rows = Message.objects.filter(broadcast=broadcast)
+    assert set(rows.values_list("result", "next_attempt_at", "attempts")) == {
+        ("not_sent_yet", at("2026-01-15T13:00"), 0)
+    }
+    morning = pipeline.send_round(broadcast_id=broadcast.pk, now=at("2026-01-15T13:00"))
+    assert morning.claimed == 5
+    assert set(rows.values_list("result", flat=True)) == {"sending"}
