@@ -18,7 +18,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from schoolsms.accounts.models import Organization
@@ -36,6 +35,7 @@ from schoolsms.messaging.models import (
 )
 from schoolsms.messaging.quiet_hours import quiet_until
 from schoolsms.messaging.recheck import ineligible_now
+from schoolsms.messaging.selectors import next_attempt_at, runnable_exists
 from schoolsms.messaging.throttle import throttle_chunk, throttle_sent, throttle_wait
 
 logger = logging.getLogger(__name__)
@@ -340,51 +340,6 @@ def send_round(
     if not report.more_now:
         report.next_at = next_attempt_at(broadcast_id=broadcast_id)
     return report
-
-
-def runnable_exists(*, broadcast_id: int, now: dt.datetime | None = None) -> bool:
-    now = now or timezone.now()
-    return (
-        _never_tried_exists(broadcast_id)
-        or _waiting(broadcast_id).filter(next_attempt_at__lte=now).exists()
-    )
-
-
-def next_attempt_at(*, broadcast_id: int) -> dt.datetime | None:
-    """When the earliest waiting row of a broadcast still going out may be tried."""
-    if not Broadcast.objects.filter(pk=broadcast_id, status=BroadcastStatus.SENDING).exists():
-        return None
-    if _never_tried_exists(broadcast_id):
-        return timezone.now()
-    return (
-        _waiting(broadcast_id)
-        .order_by("next_attempt_at")
-        .values_list("next_attempt_at", flat=True)
-        .first()
-    )
-
-
-def _waiting(broadcast_id: int) -> QuerySet[Message]:
-    """Rows to try again later (the message_waiting index holds exactly these)."""
-    return Message.objects.filter(
-        broadcast_id=broadcast_id, result=NOT_SENT, next_attempt_at__isnull=False
-    )
-
-
-def _never_tried_exists(broadcast_id: int) -> bool:
-    """Whether a Not Sent Yet row of the broadcast has no next_attempt_at. The send loop claims
-    in id order, so such rows are the newest: looking from the newest down finds one at once
-    (through the (broadcast, result, reason) index) instead of passing every row put back to
-    wait for quiet hours."""
-    return (
-        Message.objects.filter(
-            broadcast_id=broadcast_id, result=NOT_SENT, reason="", next_attempt_at__isnull=True
-        )
-        .order_by("-id")
-        .values_list("id", flat=True)
-        .first()
-        is not None
-    )
 
 
 def broadcast_complete_if_done(*, broadcast_id: int, now: dt.datetime | None = None) -> bool:

@@ -1,15 +1,24 @@
-"""Reads about broadcasts: who is in an audience, an organization's broadcasts, their counts."""
+"""Reads about broadcasts: who is in an audience, an organization's broadcasts, their counts, and
+what the send loop has left to do."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db.models import Count, QuerySet
+from django.utils import timezone
 
 from schoolsms.accounts.models import Organization
 from schoolsms.contacts.models import Contact, PhoneNumber
-from schoolsms.messaging.models import Broadcast, DeliveryResult, Message, Reason
+from schoolsms.messaging.models import (
+    Broadcast,
+    BroadcastStatus,
+    DeliveryResult,
+    Message,
+    Reason,
+)
 
 
 def audience_contacts(
@@ -124,3 +133,54 @@ def broadcast_progress(counts: dict[str, Any]) -> dict[str, int]:
     total = counts["total"]
     done = total - pending
     return {"done": done, "total": total, "percent": round(100 * done / total) if total else 0}
+
+
+# -- what the send loop has left to do ----------------------------------------------------------
+
+
+def runnable_exists(*, broadcast_id: int, now: dt.datetime | None = None) -> bool:
+    now = now or timezone.now()
+    return (
+        _never_tried_exists(broadcast_id)
+        or _waiting(broadcast_id).filter(next_attempt_at__lte=now).exists()
+    )
+
+
+def next_attempt_at(*, broadcast_id: int) -> dt.datetime | None:
+    """When the earliest waiting row of a broadcast still going out may be tried."""
+    if not Broadcast.objects.filter(pk=broadcast_id, status=BroadcastStatus.SENDING).exists():
+        return None
+    if _never_tried_exists(broadcast_id):
+        return timezone.now()
+    return (
+        _waiting(broadcast_id)
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
+
+
+def _waiting(broadcast_id: int) -> QuerySet[Message]:
+    """Rows to try again later (the message_waiting index holds exactly these)."""
+    return Message.objects.filter(
+        broadcast_id=broadcast_id, result=DeliveryResult.NOT_SENT_YET, next_attempt_at__isnull=False
+    )
+
+
+def _never_tried_exists(broadcast_id: int) -> bool:
+    """Whether a Not Sent Yet row of the broadcast has no next_attempt_at. The send loop claims
+    in id order, so such rows are the newest: looking from the newest down finds one at once
+    (through the (broadcast, result, reason) index) instead of passing every row put back to
+    wait for quiet hours."""
+    return (
+        Message.objects.filter(
+            broadcast_id=broadcast_id,
+            result=DeliveryResult.NOT_SENT_YET,
+            reason="",
+            next_attempt_at__isnull=True,
+        )
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+        is not None
+    )

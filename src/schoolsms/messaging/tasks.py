@@ -15,12 +15,8 @@ from django_tasks import task
 
 from schoolsms.messaging.dispatch import broadcast_fan_out
 from schoolsms.messaging.models import Broadcast, BroadcastStatus, DeliveryResult, Message
-from schoolsms.messaging.pipeline import (
-    broadcast_complete_if_done,
-    next_attempt_at,
-    runnable_exists,
-    send_round,
-)
+from schoolsms.messaging.pipeline import broadcast_complete_if_done, send_round
+from schoolsms.messaging.selectors import next_attempt_at, runnable_exists
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ import pytest
 
 from schoolsms import testing
 from schoolsms.carriers.simulator.models import SimulatedMessage
-from schoolsms.messaging import pipeline
+from schoolsms.messaging import pipeline, selectors
 from schoolsms.messaging.dispatch import broadcast_fan_out
 from schoolsms.messaging.models import Broadcast, BroadcastStatus, Message
 from schoolsms.messaging.quiet_hours import quiet_until
@@ -91,7 +91,7 @@ def test_rows_wait_as_not_sent_yet_and_emergencies_go_at_once(org: Any) -> None:
         Broadcast.objects.filter(pk=broadcast.pk).update(status=BroadcastStatus.SENDING)
         broadcast_fan_out(broadcast_id=broadcast.pk)
         # Rows never tried yet are runnable at once.
-        assert pipeline.runnable_exists(broadcast_id=broadcast.pk, now=now)
+        assert selectors.runnable_exists(broadcast_id=broadcast.pk, now=now)
         pipeline.send_round(broadcast_id=broadcast.pk, now=now)
     ny = Message.objects.get(broadcast=normal, phone=NEW_YORK)
     assert (ny.result, ny.next_attempt_at, ny.attempts) == (
@@ -105,9 +105,9 @@ def test_rows_wait_as_not_sent_yet_and_emergencies_go_at_once(org: Any) -> None:
     }
     assert SimulatedMessage.objects.filter(to=NEW_YORK).count() == 1  # the emergency only
     # The held row is not runnable now; the broadcast's task is due when the window opens.
-    assert not pipeline.runnable_exists(broadcast_id=normal.pk, now=now)
-    assert pipeline.next_attempt_at(broadcast_id=normal.pk) == at("2026-01-15T13:00")
-    assert pipeline.runnable_exists(broadcast_id=normal.pk, now=at("2026-01-15T13:00"))
+    assert not selectors.runnable_exists(broadcast_id=normal.pk, now=now)
+    assert selectors.next_attempt_at(broadcast_id=normal.pk) == at("2026-01-15T13:00")
+    assert selectors.runnable_exists(broadcast_id=normal.pk, now=at("2026-01-15T13:00"))
     # Once the window opens the held row goes.
     pipeline.send_round(broadcast_id=normal.pk, now=at("2026-01-15T13:00"))
     ny.refresh_from_db()
