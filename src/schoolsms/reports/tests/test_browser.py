@@ -10,7 +10,7 @@ import pytest
 
 from schoolsms import testing
 from schoolsms.reports.exports import SMS_LOG_HEADER
-from schoolsms.reports.tests.conftest import District, local_noon
+from schoolsms.reports.tests.conftest import NY, District, local_noon
 from schoolsms.reports.tests.factories import make_message
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -35,7 +35,8 @@ def test_viewer_reads_the_sms_log_and_sms_status(
 
     day = local_noon(2).date().isoformat()
     page.get_by_label("Broadcasts").select_option(
-        label=f"Snow day ({district.snow.created_at:%Y-%m-%d})"
+        # The page shows dates in the organization's time zone, not UTC.
+        label=f"Snow day ({district.snow.created_at.astimezone(NY):%Y-%m-%d})"
     )
     page.get_by_label("From", exact=True).fill(day)
     page.get_by_label("To", exact=True).fill(day)
