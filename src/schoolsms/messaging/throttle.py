@@ -43,18 +43,17 @@ def throttle_reserve(
     sender: Sender,
     count: int,
     clock: float | None = None,
-    not_before: float = 0.0,
     catch_up: float = 0.0,
 ) -> float:
     """Reserve `count` send slots for the sender; returns the epoch second the first may go
-    (never before `not_before`, unless it is a missed slot at most `catch_up` old).
+    (a missed slot at most `catch_up` old is handed out as it is, to be used at once).
 
     The slot pointer only moves forward, by count/mps, in a single UPDATE, so workers on
     SQLite or PostgreSQL never get overlapping slots."""
     mps = sender.mps
     if mps <= 0 or count <= 0:
         return 0.0
-    now = max(time.time() if clock is None else clock, not_before)
+    now = time.time() if clock is None else clock
     width = count / mps
     table = connection.ops.quote_name(SenderThrottle._meta.db_table)
     with transaction.atomic():
