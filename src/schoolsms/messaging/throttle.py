@@ -38,6 +38,16 @@ WINDOW_MARGIN = 0.0001
 CATCH_UP = 0.1
 
 
+def _lock(sender: Sender) -> None:
+    """Take the sender's throttle row (made if missing) for this transaction, with a write
+    first: one reservation or release at a time per sender (a row lock on PostgreSQL; SQLite
+    has a single writer, and a transaction that writes first never reads stale data)."""
+    row = SenderThrottle.objects.filter(sender_id=sender.pk)
+    if not row.update(next_slot=F("next_slot")):
+        SenderThrottle.objects.get_or_create(sender_id=sender.pk)
+        row.update(next_slot=F("next_slot"))
+
+
 def throttle_reserve(
     *,
     sender: Sender,
@@ -57,7 +67,7 @@ def throttle_reserve(
     width = count / mps
     table = connection.ops.quote_name(SenderThrottle._meta.db_table)
     with transaction.atomic():
-        SenderThrottle.objects.get_or_create(sender_id=sender.pk)
+        _lock(sender)
         with connection.cursor() as cursor:
             # Never bank idle time: a sender idle for longer than `catch_up` starts from now,
             # not from the past.
@@ -84,16 +94,6 @@ KEEP_SECONDS = 2.0
 # slot already reserved for the next chunk (start, size).
 _OUT: dict[int, int] = {}
 _AHEAD: dict[int, tuple[float, int]] = {}
-
-
-def _lock(sender: Sender) -> None:
-    """Take the sender's throttle row for this transaction: one release at a time per sender
-    (a row lock on PostgreSQL; SQLite has a single writer, and this write takes it first, so
-    no read before it can go stale)."""
-    row = SenderThrottle.objects.filter(sender_id=sender.pk)
-    if not row.update(next_slot=F("next_slot")):
-        SenderThrottle.objects.get_or_create(sender_id=sender.pk)
-        row.update(next_slot=F("next_slot"))
 
 
 def throttle_release(*, sender: Sender, count: int) -> tuple[int | None, float]:
