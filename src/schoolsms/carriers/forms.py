@@ -14,7 +14,9 @@ class GatewayChoiceForm(forms.Form):
 
     def __init__(self, *args: Any, configs: dict[str, GatewayConfig], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["gateway"].choices = [(n, c.label) for n, c in sorted(configs.items())]
+        field = self.fields["gateway"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(n, c.label) for n, c in sorted(configs.items())]
 
 
 class GatewayOptionsForm(forms.Form):
