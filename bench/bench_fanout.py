@@ -53,6 +53,7 @@ def _fan_out(count: int) -> dict[str, Any]:
         "created_at": now,
         "sent_at": None,
         "delivered_at": None,
+        "language": "en",
         "updated_at": now,
         "broadcast_id": 0,
         "organization_id": org.pk,

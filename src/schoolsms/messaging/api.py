@@ -25,7 +25,12 @@ router = Router(tags=["broadcasts"])
 class BroadcastIn(Schema):
     org: str | None = Field(None, description="organization slug; optional if you have one")
     name: str
-    text: str
+    text: str = Field(description="English, and for everyone whose language has no text")
+    texts: dict[str, str] = Field(
+        default_factory=dict,
+        description='texts in other languages by code, like {"es": "..."}: contacts whose '
+        "language is that code get it",
+    )
     roles: list[str] = Field(default_factory=list, description="guardian, staff, student")
     schools: list[str] = Field(default_factory=list)
     external_ids: list[str] = Field(default_factory=list)
@@ -47,6 +52,7 @@ class BroadcastOut(Schema):
     org: str
     name: str
     text: str
+    texts: dict[str, str]
     encoding: str
     segments: int
     status: str
@@ -155,6 +161,7 @@ def broadcasts_create(request: HttpRequest, payload: BroadcastIn) -> Status[Broa
             schools=payload.schools,
             external_ids=payload.external_ids,
             emergency=payload.emergency,
+            texts=payload.texts,
         )
     except ValidationError as exc:
         raise _http_error(exc) from None

@@ -52,7 +52,12 @@ def text_check_context(text: str, organization: Organization) -> dict[str, Any]:
 def broadcast_new(request: HttpRequest) -> HttpResponse:
     org = request.organization  # type: ignore[attr-defined]
     schools = selectors.organization_schools(org)
-    form = BroadcastForm(request.POST or None, organization=org, schools=schools)
+    form = BroadcastForm(
+        request.POST or None,
+        organization=org,
+        schools=schools,
+        languages=selectors.organization_languages(org),
+    )
     editing = request.method == "POST" and request.POST.get("edit") == "1"
     if request.method == "POST" and not editing and form.is_valid():
         data = form.cleaned_data
@@ -73,7 +78,8 @@ def broadcast_new(request: HttpRequest) -> HttpResponse:
                 text=data["text"],
                 created_by=request.user,  # type: ignore[arg-type]
                 emergency=data["emergency"],
-                **form.audience_filters(),
+                texts=form.texts(),
+                **form.audience_filters(),  # type: ignore[arg-type]
             )
             if sending:
                 services.broadcast_send(broadcast=broadcast, at=data["send_at"])
@@ -106,6 +112,7 @@ def _draft_initial(broadcast: Broadcast) -> dict[str, Any]:
         "external_ids": "\n".join(broadcast.audience_external_ids),
         "emergency": broadcast.emergency,
         "when": "now",
+        **{f"text_{code}": text for code, text in broadcast.texts.items()},
     }
 
 
@@ -122,6 +129,7 @@ def broadcast_edit(request: HttpRequest, pk: int) -> HttpResponse:
         request.POST or None,
         organization=org,
         schools=schools,
+        languages=selectors.organization_languages(org),
         initial=_draft_initial(broadcast),
     )
     editing = request.method == "POST" and request.POST.get("edit") == "1"
@@ -143,7 +151,8 @@ def broadcast_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 name=data["name"],
                 text=data["text"],
                 emergency=data["emergency"],
-                **form.audience_filters(),
+                texts=form.texts(),
+                **form.audience_filters(),  # type: ignore[arg-type]
             )
             if sending:
                 services.broadcast_send(broadcast=broadcast, at=data["send_at"])
@@ -203,6 +212,16 @@ def _compose(
         "segment_limit": org.segment_limit,
         "timezone_name": org.timezone,
         **text_check_context(form["text"].value() or "", org),
+        "language_texts": [
+            {
+                "code": code,
+                "name": name,
+                "field": field,
+                "check_id": f"text-check-{code}",
+                **text_check_context(field.value() or "", org),
+            }
+            for code, name, field in form.language_fields()
+        ],
     }
     return render(request, "messaging/compose.html", context)
 
@@ -210,8 +229,14 @@ def _compose(
 @sending_page
 @require_POST
 def text_check_partial(request: HttpRequest) -> HttpResponse:
-    """The server's word on the text (the page's own counter is only a preview of it)."""
-    context = text_check_context(request.POST.get("text", ""), request.organization)  # type: ignore[attr-defined]
+    """The server's word on a text (the page's own counter is only a preview of it): the
+    English `text`, or the one named in `field` (`text_es`)."""
+    field = request.POST.get("field", "text")
+    if field != "text" and not (field.startswith("text_") and field[5:].isalpha()):
+        field = "text"
+    org = request.organization  # type: ignore[attr-defined]
+    context = text_check_context(request.POST.get(field, ""), org)
+    context["check_id"] = "text-check" if field == "text" else f"text-check-{field[5:]}"
     return render(request, "messaging/_text_check.html", context)
 
 

@@ -148,4 +148,18 @@ def _fan_out(*, broadcast_id: int, now: dt.datetime) -> int | None:
                     *where_params,
                 ],
             )
-            return int(cursor.rowcount)
+            created = int(cursor.rowcount)
+            _languages_mark(cursor, broadcast)
+            return created
+
+
+def _languages_mark(cursor: Any, broadcast: Broadcast) -> None:
+    """Rows of contacts whose language has a text of its own get that language (the rest keep
+    "en"), in the fan-out's transaction; a contact's "es-MX" matches a text in "es"."""
+    for code in broadcast.texts:
+        cursor.execute(
+            "UPDATE messaging_message SET language = %s WHERE broadcast_id = %s AND contact_id IN "
+            "(SELECT id FROM contacts_contact WHERE organization_id = %s "
+            "AND (LOWER(language) = %s OR LOWER(language) LIKE %s))",
+            [code, broadcast.pk, broadcast.organization_id, code, f"{code}-%"],
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -12,6 +13,7 @@ from django.utils import timezone
 from schoolsms.accounts.models import Organization
 from schoolsms.contacts.models import ContactRole
 from schoolsms.messaging import services
+from schoolsms.messaging.languages import language_name
 
 AUDIENCE_CHOICES = [
     ("all", "All contacts"),
@@ -79,10 +81,36 @@ class BroadcastForm(forms.Form):
     when = forms.ChoiceField(choices=WHEN_CHOICES, initial="now", widget=forms.RadioSelect)
     send_at = ScheduleField(required=False, label="Send at")
 
-    def __init__(self, *args: Any, organization: Organization, schools: list[str], **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        organization: Organization,
+        schools: list[str],
+        languages: Sequence[str] = (),
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
         self.organization = organization
         self.fields["schools"].choices = [(s, s) for s in schools]  # type: ignore[attr-defined]
+        self.languages = list(languages)
+        for code in self.languages:
+            self.fields[f"text_{code}"] = forms.CharField(
+                label=f"Message in {language_name(code)}",
+                required=False,
+                strip=False,
+                help_text=f"Optional: contacts whose language is {code} get this text; "
+                "without it they get the English one.",
+                widget=forms.Textarea(attrs={"rows": 4}),
+            )
+
+    def language_fields(self) -> list[tuple[str, str, forms.BoundField]]:
+        """(code, name, field) of each text in another language, for the template."""
+        return [(c, language_name(c), self[f"text_{c}"]) for c in self.languages]
+
+    def texts(self) -> dict[str, str]:
+        """The texts in other languages that were typed, by language code."""
+        data = self.cleaned_data
+        return {c: data[f"text_{c}"] for c in self.languages if data.get(f"text_{c}", "").strip()}
 
     def clean_text(self) -> str:
         text: str = self.cleaned_data["text"]
@@ -117,6 +145,13 @@ class BroadcastForm(forms.Form):
             except ValidationError as exc:
                 field = "external_ids" if kind == "list" else "roles"
                 self.add_error(field, exc)
+        for code in self.languages:
+            text = data.get(f"text_{code}") or ""
+            if text.strip():
+                try:
+                    services.validate_text(organization=self.organization, text=text)
+                except ValidationError as exc:
+                    self.add_error(f"text_{code}", exc)
         data["send_at"] = clean_schedule(self)
         return data
 

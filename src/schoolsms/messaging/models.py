@@ -21,6 +21,7 @@ from django.db import models
 from schoolsms.accounts.models import Organization, Sender
 from schoolsms.constraints import one_of
 from schoolsms.contacts.models import Contact
+from schoolsms.messaging.languages import language_name
 
 
 class DeliveryResult(models.TextChoices):
@@ -81,7 +82,10 @@ class Broadcast(models.Model):
         Organization, on_delete=models.CASCADE, related_name="broadcasts"
     )
     name = models.CharField(max_length=200)
-    text = models.TextField()
+    text = models.TextField()  # English, and for everyone whose language has no text of its own
+    # Texts in other languages, by language code ({"es": "..."}); each recipient gets the one
+    # of their contact's language, else `text`.
+    texts = models.JSONField(default=dict, blank=True)
     # Audience: empty lists mean "no filter"; all empty means every contact.
     audience_roles = models.JSONField(default=list, blank=True)
     audience_schools = models.JSONField(default=list, blank=True)
@@ -111,6 +115,10 @@ class Broadcast(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def text_for(self, language: str) -> str:
+        """The text a recipient in `language` gets."""
+        return str(self.texts.get(language) or self.text)
+
 
 class Message(models.Model):
     # The single-column indexes Django would add on these foreign keys are left out: the
@@ -127,6 +135,8 @@ class Message(models.Model):
         Contact, null=True, on_delete=models.SET_NULL, related_name="messages"
     )
     phone = models.CharField(max_length=16, null=True, blank=True)  # E.164; NULL: no SMS number
+    # The language of the text this row gets: a key of its broadcast's `texts`, or "en".
+    language = models.CharField(max_length=10, db_default="en")
     result = models.CharField(
         max_length=12, choices=DeliveryResult.choices, default=DeliveryResult.NOT_SENT_YET
     )
@@ -190,6 +200,10 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.phone or '—'} · {self.get_result_display()}"
+
+    @property
+    def language_name(self) -> str:
+        return language_name(self.language)
 
     @property
     def delivery_stage(self) -> str:

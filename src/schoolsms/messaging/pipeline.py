@@ -56,6 +56,7 @@ class Claimed:
     id: int
     phone: str
     attempts: int
+    language: str = "en"
 
 
 @dataclass
@@ -107,13 +108,13 @@ def rows_claim(
         f"ORDER BY id LIMIT %s{skip_locked}) "
         f"AND result = '{NOT_SENT}' AND EXISTS (SELECT 1 FROM messaging_broadcast b "
         f"WHERE b.id = %s AND b.status = '{BroadcastStatus.SENDING.value}') "
-        "RETURNING id, phone, attempts"
+        "RETURNING id, phone, attempts, language"
     )
     stamp = _db(now)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, [stamp, stamp, broadcast_id, stamp, after_id, limit, broadcast_id])
         rows = cursor.fetchall()
-    return sorted((Claimed(int(i), p, int(a)) for i, p, a in rows), key=lambda c: c.id)
+    return sorted((Claimed(int(i), p, int(a), lang) for i, p, a, lang in rows), key=lambda c: c.id)
 
 
 def _update_claimed(sql_set: str, params: Sequence[Sequence[Any]]) -> None:
@@ -312,7 +313,10 @@ def send_round(
             part = rows[start : start + chunk]
             outbound = [
                 OutboundMessage(
-                    message_id=r.id, to=r.phone, sender=sender.code, body=broadcast.text
+                    message_id=r.id,
+                    to=r.phone,
+                    sender=sender.code,
+                    body=broadcast.text_for(r.language),
                 )
                 for r in part
             ]

@@ -14,6 +14,7 @@ from django.utils import timezone
 from schoolsms.accounts.models import Organization
 from schoolsms.contacts.models import Contact, PhoneNumber
 from schoolsms.messaging.dispatch import ELIGIBILITY_SQL, audience_where
+from schoolsms.messaging.languages import language_name
 from schoolsms.messaging.models import (
     Broadcast,
     BroadcastStatus,
@@ -121,6 +122,22 @@ def external_ids_missing(*, organization: Organization, external_ids: Iterable[s
             ).values_list("external_id", flat=True)
         )
     return [x for x in wanted if x not in found]
+
+
+def organization_languages(organization: Organization) -> list[str]:
+    """The languages (primary codes, like "es") of the organization's contacts other than
+    English, that a broadcast may carry a text in; in code order."""
+    found = set()
+    values = (
+        Contact.objects.filter(organization=organization)
+        .values_list("language", flat=True)
+        .distinct()
+    )
+    for value in values:
+        code = value.strip().lower().replace("_", "-").split("-")[0]
+        if code and code != "en" and language_name(code) != code:
+            found.add(code)
+    return sorted(found)
 
 
 def organization_schools(organization: Organization) -> list[str]:

@@ -6,7 +6,7 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -17,6 +17,7 @@ from django.utils import timezone
 from schoolsms.accounts.models import Organization
 from schoolsms.contacts.models import ContactRole
 from schoolsms.messaging import selectors
+from schoolsms.messaging.languages import language_name
 from schoolsms.messaging.models import Broadcast, BroadcastStatus
 from schoolsms.messaging.text import text_check
 
@@ -67,6 +68,32 @@ def validate_text(*, organization: Organization, text: str) -> None:
         )
 
 
+def validate_texts(*, organization: Organization, texts: Mapping[str, str]) -> dict[str, str]:
+    """Texts in other languages than English, by language code: each language must be one of
+    the organization's (its contacts'), each text must fit like the English one. Empty texts
+    are left out (those recipients get the English text)."""
+    known = selectors.organization_languages(organization)
+    checked: dict[str, str] = {}
+    for raw_code, text in texts.items():
+        code = raw_code.strip().lower()
+        if not text.strip():
+            continue
+        if code == "en":
+            raise ValidationError("the English text is the main message text, not a translation")
+        if code not in known:
+            raise ValidationError(
+                f"no contact of {organization.name} has language {code!r}"
+                f" (languages besides English: {', '.join(known) or 'none'})"
+            )
+        try:
+            validate_text(organization=organization, text=text)
+        except ValidationError as exc:
+            name = language_name(code)
+            raise ValidationError(f"the {name} text: " + "; ".join(exc.messages)) from None
+        checked[code] = text
+    return checked
+
+
 def validate_audience(
     *,
     organization: Organization,
@@ -113,14 +140,16 @@ def _checked(
     schools: Sequence[str],
     external_ids: Sequence[str],
     emergency: bool,
+    texts: Mapping[str, str],
 ) -> dict[str, Any]:
-    """A broadcast's fields after checking its name, text and audience."""
+    """A broadcast's fields after checking its name, texts and audience."""
     name = name.strip()
     if not name:
         raise ValidationError("the broadcast name is empty")
     if len(name) > 200:
         raise ValidationError("the broadcast name is longer than 200 characters")
     validate_text(organization=organization, text=text)
+    others = validate_texts(organization=organization, texts=texts)
     roles = list(dict.fromkeys(r.strip().lower() for r in roles if r.strip()))
     schools = list(dict.fromkeys(s.strip() for s in schools if s.strip()))
     external_ids = list(dict.fromkeys(x.strip() for x in external_ids if x.strip()))
@@ -134,6 +163,7 @@ def _checked(
         "audience_schools": schools,
         "audience_external_ids": external_ids,
         "emergency": emergency,
+        "texts": others,
     }
 
 
@@ -147,6 +177,7 @@ def broadcast_create(
     schools: Sequence[str] = (),
     external_ids: Sequence[str] = (),
     emergency: bool = False,
+    texts: Mapping[str, str] | None = None,
 ) -> Broadcast:
     """Create a draft broadcast after checking its name, text and audience."""
     fields = _checked(
@@ -157,6 +188,7 @@ def broadcast_create(
         schools=schools,
         external_ids=external_ids,
         emergency=emergency,
+        texts=texts or {},
     )
     return Broadcast.objects.create(organization=organization, created_by=created_by, **fields)
 
@@ -170,6 +202,7 @@ def broadcast_draft_update(
     schools: Sequence[str] = (),
     external_ids: Sequence[str] = (),
     emergency: bool = False,
+    texts: Mapping[str, str] | None = None,
 ) -> Broadcast:
     """Change a draft's name, text and audience after the same checks as creating it; only a
     draft changes (compare-and-set on the status)."""
@@ -181,6 +214,7 @@ def broadcast_draft_update(
         schools=schools,
         external_ids=external_ids,
         emergency=emergency,
+        texts=texts or {},
     )
     moved = Broadcast.objects.filter(pk=broadcast.pk, status=BroadcastStatus.DRAFT).update(**fields)
     broadcast.refresh_from_db()

@@ -22,6 +22,7 @@ from schoolsms.accounts.models import Organization
 from schoolsms.messaging import selectors, services
 from schoolsms.messaging.confirmations import breakdown_of, cancel_question, confirm_send
 from schoolsms.messaging.forms import ScheduleForm
+from schoolsms.messaging.languages import language_name
 from schoolsms.messaging.models import Broadcast, BroadcastStatus, DeliveryResult, Reason
 from schoolsms.messaging.text import text_check
 from schoolsms.webutil import confirm_page, is_confirmed
@@ -133,6 +134,10 @@ def broadcast_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         **detail_context(broadcast),
         "check": text_check(broadcast.text),
+        "texts": [
+            (language_name(code), code, text, text_check(text))
+            for code, text in [("en", broadcast.text), *broadcast.texts.items()]
+        ],
         "audience": audience_description(broadcast),
         "schedule_form": ScheduleForm(),
         "cancelable": broadcast.status in services.CANCELABLE,

@@ -75,6 +75,7 @@ def _columns(f: SmsLogFilter) -> list[dict[str, Any]]:
         ("Broadcast", "broadcast"),
         ("Contact", None),
         ("Phone", "phone"),
+        ("Language", None),
         ("Delivery stage", None),
         ("Delivery result", "result"),
         ("Reason", None),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+import sys
 import zoneinfo
 from pathlib import Path
 from typing import Any
@@ -35,8 +37,49 @@ def parse_at(value: str, organization: Organization) -> dt.datetime:
     return at
 
 
+# `--message-es TEXT` (or `--message-es=TEXT`): the text for contacts whose language is es.
+LANGUAGE_OPTION = re.compile(r"^--message-([A-Za-z]{2,3})(?:=(.*))?$", re.DOTALL)
+
+
+def split_language_messages(args: list[str]) -> tuple[dict[str, str], list[str]]:
+    """Takes `--message-LANG TEXT` options out of a command line: argparse cannot declare one
+    option per language the organization may have."""
+    texts: dict[str, str] = {}
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        match = LANGUAGE_OPTION.match(args[i])
+        if match is None:
+            rest.append(args[i])
+            i += 1
+            continue
+        code = match.group(1).lower()
+        if match.group(2) is not None:
+            texts[code] = match.group(2)
+            i += 1
+        elif i + 1 < len(args):
+            texts[code] = args[i + 1]
+            i += 2
+        else:
+            raise CommandError(f"{args[i]} needs the text in that language")
+    return texts, rest
+
+
 class Command(BaseCommand):
     help = "Send (or schedule), cancel and show broadcasts."
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        parse = parser.parse_args
+
+        def parse_args(args: Any = None, namespace: Any = None) -> Any:
+            texts, rest = split_language_messages(list(args) if args is not None else sys.argv[2:])
+            options = parse(rest, namespace)
+            options.language_messages = texts
+            return options
+
+        parser.parse_args = parse_args  # type: ignore[method-assign]
+        return parser
 
     def add_arguments(self, parser: CommandParser) -> None:
         actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -46,7 +89,13 @@ class Command(BaseCommand):
         )
         send.add_argument("--org", required=True, metavar="SLUG")
         send.add_argument("--name", required=True)
-        send.add_argument("--message", required=True, metavar="TEXT")
+        send.add_argument(
+            "--message",
+            required=True,
+            metavar="TEXT",
+            help="the text (English, and for everyone whose language has no text of its own); "
+            "--message-LANG TEXT (like --message-es) adds the text for contacts in that language",
+        )
         send.add_argument(
             "--role", action="append", default=[], help="only contacts with this role (repeatable)"
         )
@@ -106,6 +155,7 @@ class Command(BaseCommand):
                 schools=options["school"],
                 external_ids=external_ids,
                 emergency=options["emergency"],
+                texts=options.get("language_messages") or {},
             )
             services.broadcast_send(broadcast=broadcast, at=at)
         except ValidationError as exc:

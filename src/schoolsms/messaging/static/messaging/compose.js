@@ -40,10 +40,10 @@
   }
   const plural = (n, word) => `${word}${n === 1 ? "" : "s"}`;
 
-  function render(text) {
+  function render(text, id) {
     const r = check(text);
     const box = el("div", {
-      id: "text-check", class: "text-check" + (r.segments > segmentLimit ? " over-limit" : ""),
+      id: id, class: "text-check" + (r.segments > segmentLimit ? " over-limit" : ""),
       "data-source": "client", "data-encoding": r.encoding, "data-segments": String(r.segments),
       "aria-live": "polite",
     });
@@ -74,15 +74,16 @@
         el("p", {}, `These characters make the whole message Unicode (UCS-2), which fits only ${r.limit} characters per segment instead of ${r.segments > 1 ? 153 : 160}:`),
         list, preview));
     }
-    document.getElementById("text-check").replaceWith(box);
+    document.getElementById(id).replaceWith(box);
   }
 
+  // Every text (English and each other language) has its own counter, named in data-check.
+  for (const area of document.querySelectorAll("textarea[data-check]")) {
+    area.addEventListener("input", () => render(area.value, area.dataset.check));
+  }
   const textarea = document.getElementById("id_text");
   const bubble = document.getElementById("bubble");
-  textarea.addEventListener("input", () => {
-    render(textarea.value);
-    bubble.textContent = textarea.value;
-  });
+  textarea.addEventListener("input", () => { bubble.textContent = textarea.value; });
 
   // Show only the inputs that matter for the chosen audience and timing.
   const form = document.getElementById("compose");
@@ -96,4 +97,18 @@
   }
   form.addEventListener("change", sync);
   sync();
+
+  // An error the server found goes away once the user changes the field it is about.
+  function clearErrors(event) {
+    const name = event.target.name;
+    if (!name) return;
+    for (const error of form.querySelectorAll("[data-error-for]")) {
+      if (error.dataset.errorFor.split(" ").includes(name)) {
+        error.remove();
+        event.target.removeAttribute("aria-invalid");
+      }
+    }
+  }
+  form.addEventListener("input", clearErrors);
+  form.addEventListener("change", clearErrors);
 })();
