@@ -64,7 +64,7 @@ def test_each_recipient_gets_the_text_of_their_language(families: Any) -> None:
 
 
 def test_texts_are_checked_like_the_english_one(families: Any) -> None:
-    with pytest.raises(ValidationError, match="no contact of .* has language 'fr'"):
+    with pytest.raises(ValidationError, match=r"no contact of .* has language 'fr'"):
         services.broadcast_create(organization=families, name="N", text="Hi", texts={"fr": "Salut"})
     with pytest.raises(ValidationError, match="the Español text: the message is 4 SMS segments"):
         services.broadcast_create(
@@ -96,7 +96,7 @@ def test_cli_takes_message_lang_options(families: Any) -> None:
     )
     broadcast = Broadcast.objects.get()
     assert broadcast.texts == {"es": SPANISH, "vi": "Trường đóng cửa hôm nay."}
-    with pytest.raises(CommandError, match="no contact of .* has language 'de'"):
+    with pytest.raises(CommandError, match=r"no contact of .* has language 'de'"):
         call_command(
             "broadcast", "send", "--org", "springfield", "--name", "N", "--message", "Hi",
             "--message-de", "Hallo", stdout=io.StringIO(), stderr=io.StringIO(),
