@@ -35,3 +35,7 @@ for _app, _prefix in [
             raise
         continue
     urlpatterns.append(path(_prefix, include(f"schoolsms.{_app}.urls")))
+
+handler403 = core_views.permission_denied
+handler404 = core_views.page_not_found
+handler500 = core_views.server_error

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
 from schoolsms.accounts.access import SESSION_KEY, current_membership
 from schoolsms.accounts.models import Membership
+
+logger = logging.getLogger(__name__)
 
 # The first tab a role lands on, in order of preference (later issues add the earlier ones).
 _LANDING = {
@@ -55,3 +60,49 @@ def switch_organization(request: HttpRequest) -> HttpResponse:
     if tab in _TABS:
         return redirect(f"/{tab}/")
     return redirect("home")
+
+
+# -- error pages: the tabs and a way back, in the house style ---------------------------------
+
+_TAB_NAMES = {
+    "broadcasts": "Broadcasts",
+    "contacts": "Contacts",
+    "reports": "Reports",
+    "reminders": "Reminders",
+    "settings": "Settings",
+}
+
+
+def _error_page(request: HttpRequest, template: str, status: int) -> HttpResponse:
+    if not hasattr(request, "membership"):
+        membership = current_membership(request)
+        if membership is not None:
+            request.membership = membership  # type: ignore[attr-defined]
+            request.organization = membership.organization  # type: ignore[attr-defined]
+    tab = request.path.strip("/").split("/")[0]
+    context: dict[str, Any] = {}
+    if tab in _TAB_NAMES and request.path.strip("/") != tab:
+        context = {"back_url": f"/{tab}/", "back_label": _TAB_NAMES[tab]}
+    return render(request, template, context, status=status)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return _error_page(request, "404.html", 404)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return _error_page(request, "403.html", 403)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The styled page when it can be drawn; a plain one when drawing it fails too (the
+    database may be what is broken)."""
+    try:
+        return _error_page(request, "500.html", 500)
+    except Exception:  # the last resort must answer whatever went wrong
+        logger.exception("the error page itself failed")
+        return HttpResponse(
+            "<!doctype html><title>Something went wrong</title><h1>Something went wrong</h1>"
+            '<p>Try again in a moment. <a href="/">Go to the start page</a>.</p>',
+            status=500,
+        )
