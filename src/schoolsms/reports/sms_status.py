@@ -115,7 +115,11 @@ def _rows_sql(*, status: str | None, after_id: int | None, limit: bool) -> str:
 def _to_row(raw: tuple[Any, ...]) -> StatusRow:
     pk, ext, first, last, phone, status, changed_at, blocked = raw
     if isinstance(changed_at, str):  # SQLite hands back text for raw SQL
-        changed_at = dt.datetime.fromisoformat(changed_at).replace(tzinfo=dt.UTC)
+        changed_at = dt.datetime.fromisoformat(changed_at)
+    if changed_at is not None and changed_at.tzinfo is None:
+        # ...or a naive datetime (its converter): stored UTC, so say so, or pages would show
+        # the UTC wall clock under a local-time heading.
+        changed_at = changed_at.replace(tzinfo=dt.UTC)
     return StatusRow(
         id=pk,
         contact_external_id=ext,

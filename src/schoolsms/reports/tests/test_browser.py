@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from schoolsms import testing
+from schoolsms.consent.models import ConsentRecord
 from schoolsms.reports.exports import SMS_LOG_HEADER
 from schoolsms.reports.tests.conftest import NY, District, local_noon
 from schoolsms.reports.tests.factories import make_message
@@ -84,3 +86,17 @@ def test_viewer_reads_the_sms_log_and_sms_status(
     page.get_by_role("heading", name="Summary: 57 messages").wait_for()
     assert page.locator("#sms-log-rows tbody tr").count() == 7
     page.wait_for_function("() => !!Chart.getChart('sms-log-chart')")
+
+
+def test_view_all_reads_in_local_time(page: Any, login: Any, live_server: Any, org: Any) -> None:
+    testing.create_contact(org, "TZ1", ["+12025550199"], consent="opted_in")
+    ConsentRecord.objects.filter(phone="+12025550199").update(
+        changed_at=dt.datetime(2026, 1, 15, 13, 5, tzinfo=dt.UTC)
+    )
+    testing.create_user(org, "viewer@springfield.example.org", "viewer")
+    login("viewer@springfield.example.org")
+    page.goto(f"{live_server.url}/reports/sms-status/all/")
+    header = page.locator("#status-rows thead")
+    assert "Since (America/New_York)" in header.inner_text()
+    row = page.locator("#status-rows tbody tr", has_text="TZ1")
+    assert "2026-01-15 08:05" in row.inner_text()  # 13:05 UTC is 8:05 in New York in winter

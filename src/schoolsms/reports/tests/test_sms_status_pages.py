@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
 
+from schoolsms import testing
+from schoolsms.consent.models import ConsentRecord
 from schoolsms.contacts.models import PhoneNumber
 from schoolsms.reports.tests.conftest import District
 
@@ -69,3 +72,13 @@ def test_view_all_pages_and_filters_by_status(viewer_client: Any, district: Dist
     assert out.count("<tr><td>") == 1 and "+12175550102" in out
     bad = viewer_client.get("/reports/sms-status/all/", {"status": "maybe"})
     assert bad.status_code == 400 and "is not an SMS status" in bad.content.decode()
+
+
+def test_view_all_shows_times_in_the_organizations_time_zone(viewer_client: Any, org: Any) -> None:
+    testing.create_contact(org, "TZ1", ["+12025550199"], consent="opted_in")
+    ConsentRecord.objects.filter(phone="+12025550199").update(
+        changed_at=dt.datetime(2026, 7, 1, 15, 0, tzinfo=dt.UTC)
+    )
+    html = viewer_client.get("/reports/sms-status/all/").content.decode()
+    assert f"Since ({org.timezone})" in html
+    assert "2026-07-01 11:00" in html and "2026-07-01 15:00" not in html  # New York, summer
