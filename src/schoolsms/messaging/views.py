@@ -7,6 +7,7 @@ import zoneinfo
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -23,7 +24,14 @@ from schoolsms.messaging import selectors, services
 from schoolsms.messaging.confirmations import breakdown_of, cancel_question, confirm_send
 from schoolsms.messaging.forms import ScheduleForm
 from schoolsms.messaging.languages import language_name
-from schoolsms.messaging.models import Broadcast, BroadcastStatus, DeliveryResult, Reason
+from schoolsms.messaging.models import (
+    FAILED_REASONS,
+    INELIGIBLE_REASONS,
+    Broadcast,
+    BroadcastStatus,
+    DeliveryResult,
+    Reason,
+)
 from schoolsms.messaging.text import text_check
 from schoolsms.webutil import confirm_page, is_confirmed
 
@@ -102,16 +110,42 @@ def broadcast_list(request: HttpRequest) -> HttpResponse:
     return render(request, "messaging/list.html", context)
 
 
+def sms_log_url(broadcast: Broadcast, **extra: str) -> str:
+    """The SMS Log page showing this broadcast's messages (from the day it was made)."""
+    day = timezone.localtime(broadcast.created_at).date().isoformat()
+    return (
+        reverse("reports:sms-log")
+        + f"?{urlencode({'broadcast': broadcast.pk, 'from': day, **extra})}"
+    )
+
+
 def detail_context(broadcast: Broadcast) -> dict[str, Any]:
     counts = selectors.broadcast_counts(broadcast)
-    reasons = [(code, n) for code, n in counts["by_reason"].items() if n]
+    groups = []
+    for result, codes in (
+        (DeliveryResult.INELIGIBLE_TO_SEND, INELIGIBLE_REASONS),
+        (DeliveryResult.FAILED_TO_SEND, FAILED_REASONS),
+    ):
+        rows = [
+            (
+                code,
+                counts["by_reason"].get(code, 0),
+                Reason(code).label,
+                sms_log_url(broadcast, reason=code),
+            )
+            for code in codes
+            if counts["by_reason"].get(code, 0)
+        ]
+        if rows:
+            groups.append((result.label, rows))
     return {
+        "sms_log_url": sms_log_url(broadcast),
+        "reason_groups": groups,
         "broadcast": broadcast,
         "counts": counts,
         "results": [
             (value, label, counts["by_result"][label]) for value, label in DeliveryResult.choices
         ],
-        "reasons": [(code, n, Reason(code).label) for code, n in reasons],
         "progress": selectors.broadcast_progress(counts),
         "live": broadcast.status in LIVE,
         "poll_seconds": poll_seconds(broadcast),

@@ -264,3 +264,21 @@ def test_only_a_draft_can_be_deleted(admin_client: Client, org: Any) -> None:
     Broadcast.objects.filter(pk=broadcast.pk).update(status=BroadcastStatus.SENDING)
     admin_client.post(f"/broadcasts/{broadcast.pk}/delete/", {"confirmed": "yes"})
     assert Broadcast.objects.filter(pk=broadcast.pk).exists()
+
+
+def test_reasons_are_grouped_in_plain_words_and_link_to_the_sms_log(
+    admin_client: Client, org: Any
+) -> None:
+    broadcast = services.broadcast_create(organization=org, name="N", text="Hi")
+    Broadcast.objects.filter(pk=broadcast.pk).update(status=BroadcastStatus.COMPLETE)
+    add_messages(broadcast, DeliveryResult.INELIGIBLE_TO_SEND, Reason.OPTED_OUT, n=2)
+    add_messages(broadcast, DeliveryResult.FAILED_TO_SEND, Reason.CARRIER_ERROR)
+    html = admin_client.get(f"/broadcasts/{broadcast.pk}/").content.decode()
+    assert "<h3>Ineligible to Send: why</h3>" in html and "<h3>Failed to Send: why</h3>" in html
+    assert "opted_out</code>" not in html and Reason.OPTED_OUT.label in html
+    day = timezone.localtime(broadcast.created_at).date().isoformat()
+    assert (
+        f'href="/reports/sms-log/?broadcast={broadcast.pk}&amp;from={day}&amp;reason=opted_out"'
+        in html
+    )
+    assert f'href="/reports/sms-log/?broadcast={broadcast.pk}&amp;from={day}"' in html
