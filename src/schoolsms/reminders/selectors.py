@@ -117,6 +117,32 @@ def reminder_plan(
     return plan
 
 
+def left_out(*, organization: Organization, plan: ReminderPlan) -> dict[str, int]:
+    """Contacts with a number still Pending Opt-In that no reminder can reach, and why: no
+    email address, or only numbers on the block list (landlines are not counted: they were
+    never asked to opt in by text). The plan's own skips (recent, refused) are in the plan."""
+    pending = ConsentRecord.objects.filter(
+        sender_id=organization.sender_id,
+        phone=OuterRef("phone"),
+        status=ConsentStatus.PENDING_OPT_IN,
+    )
+    blocked = BlockedNumber.objects.filter(organization=organization, phone=OuterRef("phone"))
+    numbers = PhoneNumber.objects.filter(
+        contact__organization=organization, sms_enabled=True, sms_capable=True
+    ).filter(Exists(pending))
+    in_plan = {r.contact.pk for r in [*plan.to_send, *plan.skipped]}
+    no_email = set(numbers.filter(contact__email="").values_list("contact_id", flat=True))
+    only_blocked = set(
+        numbers.exclude(contact__email="")
+        .filter(Exists(blocked))
+        .values_list("contact_id", flat=True)
+    )
+    return {
+        "no_email": len(no_email - in_plan),
+        "blocked": len(only_blocked - in_plan - no_email),
+    }
+
+
 def _rejected_addresses(organization: Organization) -> set[tuple[int, str]]:
     """(contact, address) pairs the mail server refused for good (5xx) and that have not
     received a reminder since (an admin may have forced one through)."""

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
-from schoolsms.accounts.access import ADMIN, READ, org_required
+from schoolsms.accounts.access import READ, SEND, org_required
 from schoolsms.accounts.models import Organization
 from schoolsms.reminders import selectors
 from schoolsms.reminders.emails import reminder_content
@@ -24,6 +24,7 @@ from schoolsms.reminders.texts import COPIES, LANGUAGES
 from schoolsms.webutil import confirm_page, is_confirmed
 
 SAMPLE_PHONES = ["•••-•••-0100"]
+RECIPIENTS_SHOWN = 200
 
 
 def _org(request: HttpRequest) -> Organization:
@@ -36,7 +37,7 @@ def _language(request: HttpRequest) -> str | None:
 
 
 @require_GET
-@org_required(ADMIN)
+@org_required(SEND)
 def index(request: HttpRequest) -> HttpResponse:
     organization = _org(request)
     plan = selectors.reminder_plan(organization=organization)
@@ -47,6 +48,9 @@ def index(request: HttpRequest) -> HttpResponse:
         {
             "plan": plan,
             "skipped": [(labels[k], n) for k, n in plan.skipped_by_reason().items()],
+            "left_out": selectors.left_out(organization=organization, plan=plan),
+            "recipients": plan.to_send[:RECIPIENTS_SHOWN],
+            "recipients_more": max(len(plan.to_send) - RECIPIENTS_SHOWN, 0),
             "languages": [(code, COPIES[code].language_name) for code in LANGUAGES],
             "by_language": _count_by_language(plan.to_send),
             "active": selectors.run_active(organization=organization),
@@ -63,12 +67,15 @@ def _count_by_language(recipients: list[selectors.Recipient]) -> list[tuple[str,
 
 
 @require_POST
-@org_required(ADMIN)
+@org_required(SEND)
 def send(request: HttpRequest) -> HttpResponse:
     force = request.POST.get("force") == "on"
+    plan = selectors.reminder_plan(organization=_org(request), force=force)
+    n = len(plan.to_send)
+    if n == 0:
+        messages.error(request, "Nobody would get a reminder now, so nothing was sent.")
+        return redirect("reminders:index")
     if not is_confirmed(request):
-        plan = selectors.reminder_plan(organization=_org(request), force=force)
-        n = len(plan.to_send)
         labels = dict(SkipReason.choices)
         skipped = [f"{k} {labels[r].lower()}" for r, k in plan.skipped_by_reason().items() if k]
         facts = [
@@ -104,7 +111,7 @@ def _run_or_404(request: HttpRequest, pk: int) -> ReminderRun:
 
 
 @require_GET
-@org_required(ADMIN)
+@org_required(SEND)
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = _run_or_404(request, pk)
     return render(
@@ -115,7 +122,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@org_required(ADMIN)
+@org_required(SEND)
 def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
     run = _run_or_404(request, pk)
     response = render(request, "reminders/_progress.html", {"run": run})
@@ -126,7 +133,7 @@ def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@org_required(ADMIN)
+@org_required(SEND)
 @xframe_options_sameorigin
 def email_preview(request: HttpRequest) -> HttpResponse:
     """The email as a contact due a reminder in that language would get it (or a sample)."""

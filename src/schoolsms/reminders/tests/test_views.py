@@ -40,6 +40,7 @@ def test_email_preview_uses_a_real_recipient(admin_client: Any, org: Any):
 def test_send_queues_a_run_on_the_email_queue(
     admin_client: Any, admin_user: Any, org: Any, django_capture_on_commit_callbacks: Any
 ):
+    build_people(org)
     with django_capture_on_commit_callbacks(execute=True):
         asked = admin_client.post("/reminders/send/", {"force": "on"})
         assert "an opt-in reminder now?" in asked.content.decode()
@@ -105,3 +106,25 @@ def test_runs_of_other_organizations_are_invisible(admin_client: Any, other_org:
 def test_anonymous_is_sent_to_login(client: Any, org: Any):
     response = client.get("/reminders/flyer.pdf")
     assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_page_says_who_is_left_out_and_lists_recipients(admin_client: Any, org: Any):
+    build_people(org)
+    page = admin_client.get("/reminders/").content.decode()
+    assert "1 with a Pending Opt-In number have <strong>no email address</strong>" in page
+    assert "1 have only <strong>blocked</strong> numbers pending" in page
+    assert "Alvarez, Ana</a></td><td>ana@example.org</td><td>es</td>" in page
+    assert "bo@example.org" not in page  # blocked: not a recipient
+
+
+def test_senders_may_send_reminders_but_not_to_nobody(client: Any, org: Any):
+    client.force_login(testing.create_user(org, "sender@springfield.example.org", "sender"))
+    page = client.get("/reminders/").content.decode()
+    assert 'href="/reminders/"' in page and 'data-role="nobody"' in page
+    assert "Send reminders</button>" not in page
+    response = client.post("/reminders/send/", {"confirmed": "yes"}, follow=True)
+    assert "Nobody would get a reminder now" in response.content.decode()
+    assert not ReminderRun.objects.exists()
+    build_people(org)
+    response = client.post("/reminders/send/", {"confirmed": "yes"})
+    assert response.status_code == 302 and ReminderRun.objects.count() == 1
