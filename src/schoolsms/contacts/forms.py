@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django import forms
 
+from schoolsms.consent.models import ConsentStatus
 from schoolsms.contacts.models import ContactRole
+from schoolsms.contacts.selectors import CANNOT_TAKE_SMS
 
 
 class ContactSearchForm(forms.Form):
@@ -24,6 +26,15 @@ class ContactSearchForm(forms.Form):
         label="Role", required=False, choices=[("", "All roles"), *ContactRole.choices]
     )
     school = forms.ChoiceField(label="School", required=False, choices=[("", "All schools")])
+    sms_status = forms.ChoiceField(
+        label="SMS status",
+        required=False,
+        choices=[
+            ("", "Any SMS status"),
+            *ConsentStatus.choices,
+            (CANNOT_TAKE_SMS, "Cannot take SMS"),
+        ],
+    )
 
     def __init__(self, *args: object, schools: list[str], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

@@ -7,13 +7,15 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from schoolsms.accounts.models import Organization
 from schoolsms.consent.models import BlockedNumber, ConsentEvent, ConsentRecord, ConsentStatus
 from schoolsms.contacts.models import Contact, PhoneNumber
 from schoolsms.phones import InvalidPhoneNumber, display, to_e164
 
+# The contacts list's filter value for contacts with a number marked unable to take SMS.
+CANNOT_TAKE_SMS = "cannot_take_sms"
 _DIGITS = re.compile(r"\d")
 _PHONE_CHARS = re.compile(r"^[\d\s().+-]+$")
 
@@ -38,10 +40,21 @@ def contact_search(
     query: str = "",
     role: str = "",
     school: str = "",
+    sms_status: str = "",
 ) -> QuerySet[Contact]:
-    """The organization's contacts matching every word of `query` (name, external id, email)
-    or the whole query as a phone number; optionally only one role and one school."""
+    """The organization's contacts matching every word of `query` (name, external id, email;
+    "Adams, William" as lists show names finds William Adams) or the whole query as a phone
+    number; optionally only one role, one school, and contacts with a number in one SMS
+    status (`opted_in`, `pending`, `opted_out`) or that cannot take SMS (`cannot_take_sms`)."""
     qs = Contact.objects.filter(organization=organization)
+    if sms_status == CANNOT_TAKE_SMS:
+        qs = qs.filter(phones__sms_capable=False).distinct()
+    elif sms_status:
+        consent = ConsentRecord.objects.filter(
+            sender_id=organization.sender_id, phone=OuterRef("phone"), status=sms_status
+        )
+        numbers = PhoneNumber.objects.filter(sms_enabled=True).filter(Exists(consent))
+        qs = qs.filter(id__in=numbers.values("contact_id"))
     if role:
         qs = qs.filter(role=role)
     if school:
@@ -49,7 +62,9 @@ def contact_search(
     text = query.strip()
     if text:
         by_words = Q()
-        for word in text.split():
+        for word in re.split(r"[\s,;]+", text):
+            if not word:
+                continue
             by_words &= (
                 Q(first_name__icontains=word)
                 | Q(last_name__icontains=word)

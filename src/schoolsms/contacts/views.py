@@ -38,12 +38,13 @@ def contact_list(request: HttpRequest) -> HttpResponse:
     form = ContactSearchForm(request.GET or None, schools=selectors.school_names(organization=org))
     filters: dict[str, str] = {}
     if form.is_valid():
-        filters = {k: form.cleaned_data[k] for k in ("q", "role", "school")}
+        filters = {k: form.cleaned_data[k] for k in ("q", "role", "school", "sms_status")}
     contacts = selectors.contact_search(
         organization=org,
         query=filters.get("q", ""),
         role=filters.get("role", ""),
         school=filters.get("school", ""),
+        sms_status=filters.get("sms_status", ""),
     )
     page = Paginator(contacts, PAGE_SIZE).get_page(request.GET.get("page"))
     numbers = selectors.numbers_for_contacts(organization=org, contacts=page.object_list)

@@ -232,3 +232,23 @@ def test_a_failed_import_shows_every_bad_row_and_changes_nothing(
     assert "not-a-phone" in html
     assert not Contact.objects.exists()
     assert not ConsentRecord.objects.exists()
+
+
+def test_search_finds_a_name_as_lists_show_it_and_filters_by_sms_status(
+    admin_client: Any, org: Any
+) -> None:
+    testing.create_contact(
+        org, "A1", ["+12175550191"], first_name="William", last_name="Adams", consent="pending"
+    )
+    testing.create_contact(
+        org, "A2", ["+12175550192"], first_name="Willa", last_name="Adamson", consent="opted_in"
+    )
+    landline = testing.create_contact(org, "A3", [], first_name="Lan", last_name="Dline")
+    landline.phones.create(position=1, phone="+12175550193", sms_capable=False)
+    page = admin_client.get("/contacts/", {"q": "Adams, William"}).content.decode()
+    assert "1 contact found" in page and "A1" in page and "A2" not in page
+    page = admin_client.get("/contacts/", {"sms_status": "opted_in"}).content.decode()
+    assert "1 contact found" in page and "A2" in page
+    page = admin_client.get("/contacts/", {"sms_status": "cannot_take_sms"}).content.decode()
+    assert "1 contact found" in page and "A3" in page
+    assert '<option value="cannot_take_sms" selected>Cannot take SMS</option>' in page
