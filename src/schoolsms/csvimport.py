@@ -55,6 +55,23 @@ class CsvRow:
         return self.values.get(column, "").strip()
 
 
+def csv_problem(exc: csv.Error) -> str:
+    """What the csv module's complaint means for someone editing a spreadsheet."""
+    text = str(exc)
+    if "expected after" in text:
+        return (
+            'a quotation mark (") is inside a value: put the whole value in quotes and write '
+            "each quotation mark inside it twice"
+        )
+    if "unexpected end of data" in text or "EOF" in text:
+        return 'a quoted value is never closed: a quotation mark (") is missing'
+    if "field larger than field limit" in text:
+        return "a value is far too long (over 131,072 characters)"
+    if "new-line character" in text:
+        return "a line break is inside a value that is not in quotes"
+    return 'this row is not valid CSV: check its quotation marks (")'
+
+
 def decode(data: bytes) -> tuple[str, list[RowError]]:
     """UTF-8 with or without a byte-order mark; anything else is one clear error."""
     try:
@@ -96,7 +113,9 @@ class CsvFile:
         try:
             header = next(reader, None)
         except csv.Error as exc:
-            self.errors.append(RowError(1, "", "", f"the header row cannot be read ({exc})"))
+            self.errors.append(
+                RowError(1, "", "", f"the header row cannot be read: {csv_problem(exc)}")
+            )
             return
         if header is None or not any(cell.strip() for cell in header):
             self.errors.append(
@@ -141,7 +160,7 @@ class CsvFile:
             except StopIteration:
                 return
             except csv.Error as exc:
-                self.error(start, "", "", f"this row cannot be read as CSV ({exc})")
+                self.error(start, "", "", f"this row cannot be read: {csv_problem(exc)}")
                 return
             if not cells or not any(cell.strip() for cell in cells):
                 continue  # blank lines are not rows

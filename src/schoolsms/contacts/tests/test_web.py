@@ -252,3 +252,23 @@ def test_search_finds_a_name_as_lists_show_it_and_filters_by_sms_status(
     page = admin_client.get("/contacts/", {"sms_status": "cannot_take_sms"}).content.decode()
     assert "1 contact found" in page and "A3" in page
     assert '<option value="cannot_take_sms" selected>Cannot take SMS</option>' in page
+
+
+def test_an_import_lists_every_problem_of_a_row_up_to_200_with_the_total(
+    admin_client: Any, org: Any
+) -> None:
+    rows = "".join(f"B{i},Bo,Nguyen,not-an-email,teacher\n" for i in range(150))
+    upload = io.BytesIO(("external_id,first_name,last_name,email,role\n" + rows).encode())
+    upload.name = "roster.csv"
+    html = admin_client.post("/contacts/import/", {"file": upload}).content.decode()
+    # Each row has two problems, and both are listed.
+    assert "Nothing was imported: 300 problems in roster.csv" in html
+    assert "Showing the first 200 of 300 problems." in html
+    assert html.count("is not an email address") == 100 and html.count("must be one of") == 100
+
+
+def test_a_broken_quote_is_explained_in_plain_words(admin_client: Any, org: Any) -> None:
+    upload = io.BytesIO(b'external_id,first_name,last_name\nA1,"Ana,Garcia\n')
+    upload.name = "roster.csv"
+    html = admin_client.post("/contacts/import/", {"file": upload}).content.decode()
+    assert "a quoted value is never closed" in html and "EOF" not in html
