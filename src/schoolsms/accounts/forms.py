@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 
-from schoolsms.accounts.models import Organization, Role
+from schoolsms.accounts.models import HELP_CONTACT_LANGUAGES, Organization, Role
 
 
 def quiet_hours_text(org: Organization) -> str:
@@ -48,6 +48,24 @@ class SenderForm(_Form):
         required=False,
         help_text="An email address or phone number people can reach for help.",
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for code, name in HELP_CONTACT_LANGUAGES.items():
+            self.fields[f"help_contact_{code}"] = forms.CharField(
+                label=f"HELP contact in {name}",
+                max_length=200,
+                required=False,
+                help_text=f"Optional: what {name} flyers and emails print instead, written in "
+                f"{name}. Without it they print the one above.",
+            )
+
+    def help_contacts(self) -> dict[str, str]:
+        return {
+            code: self.cleaned_data.get(f"help_contact_{code}", "").strip()
+            for code in HELP_CONTACT_LANGUAGES
+            if self.cleaned_data.get(f"help_contact_{code}", "").strip()
+        }
 
 
 class UserAddForm(_Form):

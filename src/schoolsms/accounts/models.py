@@ -12,6 +12,10 @@ from django.db import models
 
 from schoolsms.constraints import one_of
 
+# Languages of the built-in flyers and reminder emails besides English (reminders.texts), in
+# which a sender may also write its HELP contact.
+HELP_CONTACT_LANGUAGES = {"es": "Español"}
+
 
 class Sender(models.Model):
     """A short code or long code. Consent belongs to the sender, so organizations sharing one
@@ -26,6 +30,9 @@ class Sender(models.Model):
     )
     program_name = models.CharField(max_length=120, blank=True)
     help_contact = models.CharField(max_length=200, blank=True)
+    # The HELP contact in other languages ({"es": "Llame a la oficina al ..."}), for flyers
+    # and emails in that language; a language without one gets `help_contact`.
+    help_contacts = models.JSONField(default=dict, blank=True)
     # Messages per second shared by every worker; 0 means no limit.
     mps = models.PositiveIntegerField(default=100)
     # Which carrier gateway sends for this sender (a key of carriers.registry).
@@ -35,6 +42,9 @@ class Sender(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+    def help_contact_for(self, language: str) -> str:
+        return str(self.help_contacts.get(language) or self.help_contact)
 
 
 class Organization(models.Model):

@@ -5,13 +5,21 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import zoneinfo
+from collections.abc import Mapping
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from schoolsms.accounts.models import ApiToken, Membership, Organization, Role, Sender
+from schoolsms.accounts.models import (
+    HELP_CONTACT_LANGUAGES,
+    ApiToken,
+    Membership,
+    Organization,
+    Role,
+    Sender,
+)
 
 
 def parse_quiet_hours(value: str) -> tuple[dt.time | None, dt.time | None]:
@@ -130,14 +138,29 @@ def organization_update(
     return organization
 
 
-def sender_update(*, sender: Sender, program_name: str, help_contact: str) -> Sender:
-    """Change the program name and HELP contact the short code's replies use.
+def sender_update(
+    *,
+    sender: Sender,
+    program_name: str,
+    help_contact: str,
+    help_contacts: Mapping[str, str] | None = None,
+) -> Sender:
+    """Change the program name and HELP contact the short code's replies use, and the HELP
+    contact in other languages when given (for flyers and emails in that language).
 
     The code itself is not changed here: consent belongs to it."""
     sender.program_name = program_name.strip()
     sender.help_contact = help_contact.strip()
+    if help_contacts is not None:
+        unknown = sorted(set(help_contacts) - set(HELP_CONTACT_LANGUAGES))
+        if unknown:
+            raise ValidationError(
+                f"no flyer in language {', '.join(unknown)}; "
+                f"use {', '.join(HELP_CONTACT_LANGUAGES)}"
+            )
+        sender.help_contacts = {k: v.strip() for k, v in help_contacts.items() if v.strip()}
     sender.full_clean()
-    sender.save(update_fields=["program_name", "help_contact"])
+    sender.save(update_fields=["program_name", "help_contact", "help_contacts"])
     return sender
 
 

@@ -58,6 +58,7 @@ def organization_settings(request: HttpRequest) -> HttpResponse:
         initial={
             "program_name": org.sender.program_name,
             "help_contact": org.sender.help_contact,
+            **{f"help_contact_{k}": v for k, v in org.sender.help_contacts.items()},
         }
     )
     status = 200
@@ -77,7 +78,12 @@ def organization_settings(request: HttpRequest) -> HttpResponse:
             sender_form = SenderForm(request.POST)
             if sender_form.is_valid():
                 try:
-                    services.sender_update(sender=org.sender, **sender_form.cleaned_data)
+                    services.sender_update(
+                        sender=org.sender,
+                        program_name=sender_form.cleaned_data["program_name"],
+                        help_contact=sender_form.cleaned_data["help_contact"],
+                        help_contacts=sender_form.help_contacts(),
+                    )
                 except ValidationError as exc:
                     _form_errors(sender_form, exc)
                 else:

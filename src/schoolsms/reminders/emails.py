@@ -26,7 +26,7 @@ class EmailContent:
 def _context(
     *, organization: Organization, language: str, name: str, masked_phones: list[str]
 ) -> dict[str, Any]:
-    info = FlyerInfo.for_organization(organization)
+    info = FlyerInfo.for_organization(organization, language)
     copy = COPIES[language]
     fmt = {
         "org": info.org_name,
@@ -84,12 +84,12 @@ class FlyerCache:
 
     def __init__(self, organization: Organization) -> None:
         self.organization = organization
-        self.info = FlyerInfo.for_organization(organization)
         self._pdfs: dict[str, bytes] = {}
 
     def get(self, language: str) -> bytes:
         if language not in self._pdfs:
-            self._pdfs[language] = flyer_render_info(info=self.info, language=language)
+            info = FlyerInfo.for_organization(self.organization, language)
+            self._pdfs[language] = flyer_render_info(info=info, language=language)
         return self._pdfs[language]
 
 

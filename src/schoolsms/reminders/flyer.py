@@ -37,19 +37,21 @@ class FlyerInfo:
     help_contact: str
 
     @classmethod
-    def for_organization(cls, organization: Organization) -> FlyerInfo:
+    def for_organization(cls, organization: Organization, language: str = "en") -> FlyerInfo:
+        """What a flyer or email in `language` prints (the HELP contact in that language)."""
         sender = organization.sender
         return cls(
             org_name=organization.name,
             program=sender.program_name or organization.name,
             code=sender.code,
-            help_contact=sender.help_contact,
+            help_contact=sender.help_contact_for(language),
         )
 
 
 def flyer_render(*, organization: Organization, language: str) -> bytes:
     """The flyer PDF. `language` must be one of texts.LANGUAGES."""
-    return flyer_render_info(info=FlyerInfo.for_organization(organization), language=language)
+    info = FlyerInfo.for_organization(organization, language)
+    return flyer_render_info(info=info, language=language)
 
 
 def flyer_filename(*, organization: Organization, language: str) -> str:
