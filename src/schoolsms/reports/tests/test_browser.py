@@ -99,4 +99,4 @@ def test_view_all_reads_in_local_time(page: Any, login: Any, live_server: Any, o
     header = page.locator("#status-rows thead")
     assert "Since (America/New_York)" in header.inner_text()
     row = page.locator("#status-rows tbody tr", has_text="TZ1")
-    assert "2026-01-15 08:05" in row.inner_text()  # 13:05 UTC is 8:05 in New York in winter
+    assert "Jan 15, 2026, 8:05 AM" in row.inner_text()  # 13:05 UTC is 8:05 in New York in winter
