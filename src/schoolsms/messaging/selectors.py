@@ -16,6 +16,7 @@ from schoolsms.messaging.models import (
     Broadcast,
     BroadcastStatus,
     DeliveryResult,
+    InboundText,
     Message,
     Reason,
 )
@@ -183,4 +184,15 @@ def _never_tried_exists(broadcast_id: int) -> bool:
         .values_list("id", flat=True)
         .first()
         is not None
+    )
+
+
+def inbound_texts(*, organization: Organization, phone: str) -> QuerySet[InboundText]:
+    """What a number texted to the organization's sender (keywords and anything else), oldest
+    first, with the consent change each made. Consent belongs to the sender, so texts taken for
+    another organization sharing it are listed too: they changed this number's status here."""
+    return (
+        InboundText.objects.filter(sender_id=organization.sender_id, phone=phone)
+        .select_related("consent_event")
+        .order_by("received_at", "id")
     )
