@@ -77,7 +77,15 @@ class BroadcastStatus(models.TextChoices):
     CANCELED = "canceled", "Canceled"
 
 
+class BroadcastKind(models.TextChoices):
+    BROADCAST = "broadcast", "Broadcast"
+    INVITATION = "invitation", "Opt-in invitation"
+
+
 class Broadcast(models.Model):
+    """A text to an audience. Most are broadcasts users write; an opt-in invitation
+    (messaging.invitations) is one too, whose eligible numbers are the Pending Opt-In ones."""
+
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="broadcasts"
     )
@@ -87,6 +95,12 @@ class Broadcast(models.Model):
     audience_roles = models.JSONField(default=list, blank=True)
     audience_schools = models.JSONField(default=list, blank=True)
     audience_external_ids = models.JSONField(default=list, blank=True)
+    # Built-in language codes (messaging.replies.LANGUAGES) of the contacts it is for; a
+    # contact whose language is none of them counts as English.
+    audience_languages = models.JSONField(default=list, blank=True)
+    kind = models.CharField(
+        max_length=10, choices=BroadcastKind.choices, default=BroadcastKind.BROADCAST
+    )
     emergency = models.BooleanField(default=False)
     status = models.CharField(
         max_length=10, choices=BroadcastStatus.choices, default=BroadcastStatus.DRAFT
@@ -106,7 +120,10 @@ class Broadcast(models.Model):
             models.CheckConstraint(
                 condition=models.Q(status__in=BroadcastStatus.values),
                 name="broadcast_status_valid",
-            )
+            ),
+            models.CheckConstraint(
+                condition=one_of("kind", BroadcastKind.values), name="broadcast_kind_valid"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from schoolsms.accounts.access import ADMIN, org_required
 from schoolsms.accounts.models import Organization
+from schoolsms.accounts.services import organization_invitations_set
 from schoolsms.messaging.models import ReplyKind
 from schoolsms.messaging.replies import (
     DEFAULT_LANGUAGE,
@@ -55,6 +56,16 @@ def _subtabs() -> list[tuple[str, str, bool]]:
 @org_required(ADMIN)
 def reply_settings(request: HttpRequest) -> HttpResponse:
     org: Organization = request.organization  # type: ignore[attr-defined]
+    if request.method == "POST" and request.POST.get("form") == "invitations":
+        enabled = request.POST.get("invite_after_import") == "on"
+        organization_invitations_set(organization=org, after_import=enabled)
+        messages.success(
+            request,
+            "Opt-in invitations will go out after each contact import."
+            if enabled
+            else "No opt-in invitations after contact imports.",
+        )
+        return redirect("reply-settings")
     language = request.GET.get("language") or request.POST.get("language") or DEFAULT_LANGUAGE
     if language not in LANGUAGES:
         language = DEFAULT_LANGUAGE

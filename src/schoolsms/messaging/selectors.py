@@ -14,6 +14,7 @@ from schoolsms.accounts.models import Organization
 from schoolsms.contacts.models import Contact, PhoneNumber
 from schoolsms.messaging.models import (
     Broadcast,
+    BroadcastKind,
     BroadcastStatus,
     DeliveryResult,
     InboundText,
@@ -195,4 +196,15 @@ def inbound_texts(*, organization: Organization, phone: str) -> QuerySet[Inbound
         InboundText.objects.filter(sender_id=organization.sender_id, phone=phone)
         .select_related("consent_event")
         .order_by("received_at", "id")
+    )
+
+
+def invitations_of(*, organization: Organization, phone: str) -> QuerySet[Message]:
+    """The opt-in invitations the organization made for a number, oldest first."""
+    return (
+        Message.objects.filter(
+            organization=organization, phone=phone, broadcast__kind=BroadcastKind.INVITATION
+        )
+        .select_related("broadcast")
+        .order_by("id")
     )

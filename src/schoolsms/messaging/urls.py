@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from schoolsms.messaging import views
+from schoolsms.messaging import invitation_views, views
 
 app_name = "broadcasts"
 
@@ -15,4 +15,5 @@ urlpatterns = [
     path("<int:pk>/progress/", views.progress_partial, name="progress"),
     path("<int:pk>/send/", views.broadcast_send, name="send"),
     path("<int:pk>/cancel/", views.broadcast_cancel, name="cancel"),
+    path("invitations/", invitation_views.invitations, name="invitations"),
 ]

@@ -93,6 +93,7 @@ class LookupOut(Schema):
     blocked: bool
     contacts: list[dict[str, str]]
     keyword_history: list[dict[str, Any]]
+    invitations: list[dict[str, Any]]
     history: list[dict[str, Any]]
 
 

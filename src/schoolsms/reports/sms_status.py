@@ -24,7 +24,7 @@ from schoolsms.consent.models import BlockedNumber, ConsentRecord, ConsentStatus
 from schoolsms.consent.selectors import consent_history, consent_record_get, is_blocked
 from schoolsms.contacts.models import Contact, PhoneNumber
 from schoolsms.messaging.models import InboundText
-from schoolsms.messaging.selectors import inbound_texts
+from schoolsms.messaging.selectors import inbound_texts, invitations_of
 from schoolsms.phones import InvalidPhoneNumber, to_e164
 
 STATUS_LABELS = dict(ConsentStatus.choices)
@@ -189,6 +189,15 @@ def sms_status_lookup(organization: Organization, text: str) -> dict[str, Any]:
         "contacts": contacts,
         "history": history,
         "keyword_history": [_texted(t) for t in texts],
+        "invitations": [
+            {
+                "at": m.created_at,
+                "name": m.broadcast.name,
+                "result": m.get_result_display(),
+                "reason": m.get_reason_display() if m.reason else "",
+            }
+            for m in invitations_of(organization=organization, phone=phone)
+        ],
     }
 
 
@@ -223,6 +232,7 @@ def lookup_as_json(found: dict[str, Any]) -> dict[str, Any]:
             for c in found["contacts"]
         ],
         "keyword_history": [{**t, "at": _iso(t["at"])} for t in found["keyword_history"]],
+        "invitations": [{**i, "at": _iso(i["at"])} for i in found["invitations"]],
         "history": [
             {
                 "at": _iso(e.created_at),
