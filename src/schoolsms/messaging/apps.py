@@ -7,6 +7,6 @@ class MessagingConfig(AppConfig):
 
     def ready(self) -> None:
         from schoolsms.contacts.hooks import after_import_register
-        from schoolsms.messaging.invitations import invitations_after_import
+        from schoolsms.messaging.services import invitations_after_import
 
         after_import_register(invitations_after_import)

@@ -10,9 +10,10 @@ from django.urls import reverse
 
 from schoolsms.accounts.access import SEND, org_required
 from schoolsms.accounts.models import Organization
-from schoolsms.messaging.invitations import INVITE_AGAIN_AFTER, invitable_counts, invitations_send
+from schoolsms.messaging.invitations import INVITE_AGAIN_AFTER, invitable_counts
 from schoolsms.messaging.models import ReplyKind
 from schoolsms.messaging.replies import LANGUAGES, reply_text
+from schoolsms.messaging.services import invitations_send
 
 
 @org_required(SEND)

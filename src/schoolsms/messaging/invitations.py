@@ -1,5 +1,6 @@
-"""Opt-in invitations: one text ("Reply Y to get texts from …") to each Pending Opt-In number
-that has not been invited, in its contact's language.
+"""Opt-in invitations, who gets one: one text ("Reply Y to get texts from …") to each Pending
+Opt-In number that has not been invited, in its contact's language (services.invitations_send
+sends them).
 
 An invitation is a Broadcast of kind "invitation", one per language, whose message rows take the
 normal pipeline (throttle, quiet hours, retries, receipts, reconciliation) and so show in the
@@ -21,16 +22,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.contrib.auth.models import User
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
 from schoolsms.accounts.models import Organization
 from schoolsms.contacts.models import Contact
-from schoolsms.messaging.models import Broadcast, BroadcastKind, BroadcastStatus, ReplyKind
-from schoolsms.messaging.replies import DEFAULT_LANGUAGE, LANGUAGES, reply_text
-from schoolsms.messaging.services import broadcast_send
+from schoolsms.messaging.models import Broadcast
+from schoolsms.messaging.replies import DEFAULT_LANGUAGE, LANGUAGES
 
 INVITE_AGAIN_AFTER = dt.timedelta(days=30)
 
@@ -136,40 +135,3 @@ def invitation_fan_out(*, broadcast: Broadcast, now: dt.datetime) -> int:
     with connection.cursor() as cursor:
         cursor.execute(_INSERT.format(invitable=invitable), params)
         return int(cursor.rowcount)
-
-
-def invitations_send(
-    *, organization: Organization, actor: User | None = None, now: dt.datetime | None = None
-) -> list[Broadcast]:
-    """Invite every number that may be invited now: one invitation broadcast per language
-    that has any, sent at once (quiet hours still hold). Returns the broadcasts made."""
-    now = now or timezone.now()
-    counts = invitable_counts(organization=organization, now=now)
-    made = []
-    for language, count in counts.items():
-        if not count:
-            continue
-        with transaction.atomic():
-            broadcast = Broadcast.objects.create(
-                organization=organization,
-                kind=BroadcastKind.INVITATION,
-                name=f"Opt-in invitation ({LANGUAGES[language]})",
-                text=reply_text(
-                    sender=organization.sender,
-                    organization=organization,
-                    language=language,
-                    kind=ReplyKind.INVITATION,
-                ),
-                audience_languages=[language],
-                created_by=actor,
-                status=BroadcastStatus.DRAFT,
-            )
-            made.append(broadcast_send(broadcast=broadcast))
-    return made
-
-
-def invitations_after_import(organization: Organization) -> None:
-    """After a contact import: invite the new Pending Opt-In numbers, if the organization
-    turned that on (Settings > Text replies)."""
-    if Organization.objects.filter(pk=organization.pk, invite_after_import=True).exists():
-        invitations_send(organization=organization)

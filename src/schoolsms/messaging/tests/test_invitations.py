@@ -22,9 +22,10 @@ from schoolsms.consent.services import consent_change, number_block
 from schoolsms.contacts.models import PhoneNumber
 from schoolsms.contacts.services import contacts_import
 from schoolsms.messaging.dispatch import broadcast_fan_out
-from schoolsms.messaging.invitations import invitable_counts, invitations_send
+from schoolsms.messaging.invitations import invitable_counts
 from schoolsms.messaging.models import Broadcast, Message
 from schoolsms.messaging.replies import BUILT_IN
+from schoolsms.messaging.services import invitations_send
 from schoolsms.messaging.tasks import broadcast_send_task
 from schoolsms.messaging.tests.pipeline_helpers import run_worker
 
