@@ -4,10 +4,12 @@ replies per CTIA in the contact's language, replays change nothing; `schoolsms i
 from __future__ import annotations
 
 import io
+import threading
 from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from schoolsms import testing
 from schoolsms.consent.models import ConsentEvent, ConsentRecord
@@ -170,3 +172,28 @@ def test_cli_names_the_bad_parameter(org: Any) -> None:
         run("--sender", "99999", "--from", "2175550150", "--body", "STOP")
     with pytest.raises(CommandError, match="--from"):
         run("--sender", "67587", "--from", "not a number", "--body", "STOP")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_copies_of_one_message_arriving_at_once_are_applied_once() -> None:
+    org = testing.create_org()
+    testing.create_contact(org, "a", [PHONE], consent="opted_in")
+    start = threading.Barrier(6)
+    outcomes: list[InboundOutcome] = []
+
+    def deliver() -> None:
+        try:
+            start.wait()
+            outcomes.append(text(org, "STOP", sid="SMsame"))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=deliver) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(o.duplicate for o in outcomes) == [False] + [True] * 5
+    assert [o.reply is not None for o in outcomes if not o.duplicate] == [True]
+    assert ConsentEvent.objects.filter(source="keyword").count() == 1
+    assert InboundText.objects.count() == 1

@@ -11,7 +11,7 @@ from schoolsms import testing
 from schoolsms.messaging.gateway import InboundMessage
 from schoolsms.messaging.inbound import inbound_receive
 from schoolsms.messaging.models import ReplyText
-from schoolsms.messaging.replies import BUILT_IN
+from schoolsms.messaging.replies import BUILT_IN, reply_problems
 
 pytestmark = pytest.mark.django_db
 URL = "/settings/replies/"
@@ -73,3 +73,12 @@ def test_only_admins_may_change_the_texts(client: Any, org: Any) -> None:
     client.force_login(testing.create_user(org, "sender@springfield.example.org", "sender"))
     assert client.get(URL).status_code == 403
     assert client.post(URL, _form("en")).status_code == 403
+
+
+def test_every_built_in_text_keeps_the_rules_it_asks_of_admins(org: Any) -> None:
+    for language, texts in BUILT_IN.items():
+        for kind, template in texts.items():
+            problems = reply_problems(
+                template=template, kind=kind, language=language, organization=org
+            )
+            assert problems == [], (language, kind)
