@@ -36,9 +36,9 @@ def results_table(figures: list[Figure]) -> str:
     ]
     for f in figures:
         target = f"<= {f.limit_ratio}x" if f.limit_ratio else "(shown)"
-        limit = f"{f.baseline_name} {f.baseline_seconds:.3f}s" if f.baseline_name else "-"
+        limit = f"{f.baseline_name} {f.baseline_seconds:.4g}s" if f.baseline_name else "-"
         lines.append(
-            f"| {f.name} | {f.ours_seconds:.3f}s | {limit} | {_ratio_text(f)} | {target} "
+            f"| {f.name} | {f.ours_seconds:.4g}s | {limit} | {_ratio_text(f)} | {target} "
             f"| {f.verdict or '-'} |"
         )
     return "\n".join(lines)
