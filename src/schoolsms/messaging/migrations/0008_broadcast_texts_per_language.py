@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('messaging', '0005_throttle_chunks'),
+        ('messaging', '0007_invitations'),
     ]
 
     operations = [
