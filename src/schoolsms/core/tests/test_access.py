@@ -28,7 +28,7 @@ def test_pages_need_a_login(client: Any, org: Any) -> None:
     ("role", "tabs"),
     [
         ("admin", ["Broadcasts", "Contacts", "Reports", "Reminders", "Settings"]),
-        ("sender", ["Broadcasts", "Contacts", "Reports"]),
+        ("sender", ["Broadcasts", "Contacts", "Reports", "Reminders"]),
         ("viewer", ["Contacts", "Reports"]),
     ],
 )
