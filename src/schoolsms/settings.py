@@ -161,7 +161,7 @@ else:
 TASKS = {
     "default": {
         "BACKEND": env_str("SCHOOLSMS_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
-        "QUEUES": ["default", "send", "callbacks", "email"],
+        "QUEUES": ["default", "send", "callbacks", "email", "imports"],
     }
 }
 
@@ -188,3 +188,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# Imports: uploads larger than this are refused before they are read; dropped roster bundles
+# are taken once unchanged for this many seconds (an SFTP upload may still be writing).
+SCHOOLSMS_MAX_UPLOAD_MB = env_int("SCHOOLSMS_MAX_UPLOAD_MB", 100, minimum=1)
+SCHOOLSMS_SYNC_SETTLE_SECONDS = env_float("SCHOOLSMS_SYNC_SETTLE_SECONDS", 30.0, minimum=0)
+IMPORTS_DIR = VAR_DIR / "imports"

@@ -21,6 +21,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult, get_date_max
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
+from schoolsms.contacts.sync import roster_folders_check
 from schoolsms.messaging.models import Broadcast, BroadcastStatus, DeliveryResult, Message
 from schoolsms.messaging.tasks import pipeline_sweep
 
@@ -52,6 +53,7 @@ class PipelineWorker(Worker):
             self._last_sweep = time.monotonic()
             try:
                 pipeline_sweep()
+                roster_folders_check()  # a district's nightly roster, dropped in its folder
             except OperationalError as exc:
                 if not is_locked_database_exception(exc):
                     raise
