@@ -27,7 +27,8 @@ def errors_keep(errors: Sequence[RowError]) -> tuple[list[dict[str, Any]], list[
         }
         for e in errors[:MAX_SHOWN]
     ]
-    kinds = Counter((e.file, e.field if not e.line else "", e.message) for e in errors)
+    # A header's problems differ by column name ("unknown column" x 50,000): counted together.
+    kinds = Counter((e.file, e.field if e.line > 1 else "", e.message) for e in errors)
     common = [[_kind_label(f, c, m), n] for (f, c, m), n in kinds.most_common(MAX_KINDS)]
     return shown, common
 
