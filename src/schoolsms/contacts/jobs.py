@@ -4,6 +4,7 @@ filing a dropped bundle in done/ or failed/ with its report."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import time
@@ -26,6 +27,8 @@ from schoolsms.csvimport import CsvImportError, RowError
 
 logger = logging.getLogger(__name__)
 PROGRESS_EVERY = 0.5  # seconds between progress writes
+# An import still running after this long lost its worker (the largest files take minutes).
+ABANDONED_AFTER = dt.timedelta(hours=2)
 DONE, FAILED, PROCESSING = "done", "failed", "processing"
 
 
@@ -154,6 +157,27 @@ def _progress(job_id: int, total: int) -> Any:
             ImportJob.objects.filter(pk=job_id).update(rows_done=done, rows_total=max(total, done))
 
     return report
+
+
+def import_jobs_abandoned_fail(*, older_than: dt.timedelta = ABANDONED_AFTER) -> int:
+    """Jobs a dead worker left checking or saving (their write is one transaction, so nothing
+    of them was kept) end as failed, so a drop folder's sync is not blocked behind them."""
+    cutoff = timezone.now() - older_than
+    stale = ImportJob.objects.filter(
+        status__in=[ImportStatus.CHECKING, ImportStatus.SAVING], started_at__lt=cutoff
+    ).select_related("organization")
+    count = 0
+    for job in stale:
+        if ImportJob.objects.filter(pk=job.pk, status=job.status).update(
+            status=ImportStatus.FAILED,
+            finished_at=timezone.now(),
+            message="the worker stopped during the import; nothing was imported, import the "
+            "file again",
+        ):
+            job.refresh_from_db()
+            _file_away(job)
+            count += 1
+    return count
 
 
 def import_job_confirm(*, job: ImportJob) -> bool:

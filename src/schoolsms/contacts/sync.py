@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import transaction
 
 from schoolsms.accounts.models import Organization
-from schoolsms.contacts.jobs import PROCESSING, import_job_create
+from schoolsms.contacts.jobs import PROCESSING, import_job_create, import_jobs_abandoned_fail
 from schoolsms.contacts.models import (
     ImportJob,
     ImportKind,
@@ -85,6 +85,7 @@ def roster_folders_check() -> list[ImportJob]:
     """For each organization with a drop folder and no roster import under way (or waiting
     for an admin): claim its oldest waiting bundle by moving it to processing/, and queue its
     import. Returns the jobs queued."""
+    import_jobs_abandoned_fail()
     queued = []
     for roster in RosterSettings.objects.exclude(folder="").select_related("organization"):
         try:

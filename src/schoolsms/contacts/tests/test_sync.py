@@ -3,16 +3,23 @@ first, once, and filed in done/ or failed/ with a report; a large inactivation w
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from schoolsms.contacts.jobs import import_job_confirm, import_job_discard
 from schoolsms.contacts.models import Contact, ImportJob, ImportStatus
-from schoolsms.contacts.sync import drop_folder_waiting, roster_settings_update
+from schoolsms.contacts.sync import (
+    drop_folder_waiting,
+    roster_folders_check,
+    roster_settings_update,
+)
 from schoolsms.contacts.tasks import import_job_enqueue
 from schoolsms.contacts.tests.rosters import bundle, user
 from schoolsms.messaging.tests.pipeline_helpers import run_worker
@@ -107,3 +114,22 @@ def test_a_held_sync_can_be_discarded(
     assert (folder / "failed" / "2-empty.zip").exists()
     assert "Discarded" in (folder / "failed" / "2-empty.zip.report.txt").read_text()
     assert Contact.objects.filter(active=True).count() == 10
+
+
+def test_an_import_its_worker_died_in_fails_and_the_sync_goes_on(
+    org: Any, folder: Path, django_capture_on_commit_callbacks: Any
+) -> None:
+    drop(folder, "1-first.zip", bundle(PEOPLE), age=300)
+    drop(folder, "2-second.zip", bundle(PEOPLE), age=200)
+    roster_folders_check()
+    job = ImportJob.objects.get()
+    assert (folder / "processing" / "1-first.zip").exists()
+    # The worker took it, then died: the job stays "checking" and would block the folder.
+    started = timezone.now() - dt.timedelta(hours=3)
+    ImportJob.objects.filter(pk=job.pk).update(status="checking", started_at=started)
+    DBTaskResult.objects.all().delete()
+    sync(django_capture_on_commit_callbacks)
+    job.refresh_from_db()
+    assert job.status == "failed" and "the worker stopped" in job.message
+    assert (folder / "failed" / "1-first.zip.report.txt").exists()
+    assert ImportJob.objects.get(filename="2-second.zip").status == "done"
