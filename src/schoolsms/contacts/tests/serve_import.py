@@ -28,6 +28,20 @@ class ServedImport:
     page_seconds: list[float] = field(default_factory=list)  # another page, during the import
     status: str = ""
     page_html: str = ""
+    oversized_answer: str = ""  # the status line for a body declared bigger than the limit
+
+
+def _declare_oversized(port: int, cookies: str) -> str:
+    """Send only the headers of a POST declaring 10 GB: the answer must come without the body."""
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as conn:
+        conn.sendall(
+            (
+                "POST /contacts/import/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                f"Cookie: {cookies}\r\nContent-Type: multipart/form-data; boundary=x\r\n"
+                f"Content-Length: {10 * 1024**3}\r\n\r\n--x\r\n"
+            ).encode()
+        )
+        return conn.recv(200).decode("latin-1").split("\r\n", 1)[0]
 
 
 def _free_port() -> int:
@@ -90,6 +104,8 @@ def served_import(folder: Path, rows: int, *, timeout: float = 600) -> ServedImp
             "csrfmiddlewaretoken": session.cookies["csrftoken"],
         }, headers={"Referer": f"{base}/login/"})  # fmt: skip
         session.get(f"{base}/contacts/import/")
+        cookies = "; ".join(f"{k}={v}" for k, v in session.cookies.items())
+        result.oversized_answer = _declare_oversized(port, cookies)
         started = time.monotonic()
         with upload.open("rb") as file:
             answer = session.post(

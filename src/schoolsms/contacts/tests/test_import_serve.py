@@ -16,6 +16,8 @@ ROWS = 20_000
 def test_the_server_answers_other_pages_while_a_big_import_runs(tmp_path: Path) -> None:
     result = served_import(tmp_path, ROWS)
     assert result.status == "done", result.page_html[-2000:]
+    # A body declared bigger than the limit is answered at once, without being read.
+    assert result.oversized_answer == "HTTP/1.1 413 Request Entity Too Large"
     assert "Imported district.csv" in result.page_html
     assert "20,000" in result.page_html
     times = sorted(result.page_seconds)
