@@ -37,6 +37,7 @@ def _subtabs(active: str) -> list[tuple[str, str, bool]]:
         # Kept with the contacts it feeds; listed here too, where admins look for settings.
         ("Roster sync", reverse("contacts:sync"), False),
         ("Carrier", reverse("carrier-settings"), False),
+        ("Text replies", reverse("reply-settings"), False),
     ]
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from schoolsms.accounts.models import Organization
 from schoolsms.consent.services import consent_create_pending
 from schoolsms.contacts.bulksql import Row, chunks, insert, update
+from schoolsms.contacts.hooks import after_import_run
 from schoolsms.contacts.importer import ContactRow, contact_rows_read
 from schoolsms.contacts.models import Contact, PhoneNumber
 from schoolsms.csvimport import CsvImportError, RowError
@@ -97,18 +98,20 @@ def contacts_import(
     if errors:
         raise ContactImportError(errors)
     summary = ImportSummary(rows=len(rows))
-    with import_transaction():
+    with import_transaction(organization):
         contacts_write(organization=organization, rows=rows, summary=summary)
     return summary
 
 
 @contextmanager
-def import_transaction() -> Iterator[None]:
+def import_transaction(organization: Organization) -> Iterator[None]:
     """transaction.atomic for an import: a collision with a concurrent import of the same
     organization becomes one clear row error instead of an IntegrityError."""
     try:
         with transaction.atomic():
             yield
+            # Apps above (opt-in invitations) act on what the import brought, once committed.
+            transaction.on_commit(lambda: after_import_run(organization))
     except IntegrityError:
         raise ContactImportError(
             [RowError(0, "", "", "another import for this organization ran at the same time; "

@@ -65,7 +65,7 @@ def roster_import(
     if errors:
         raise ContactImportError(errors)
     summary = ImportSummary()
-    with import_transaction():
+    with import_transaction(organization):
         ids = contacts_write(
             organization=organization,
             rows=roster.rows,
