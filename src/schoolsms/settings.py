@@ -220,3 +220,5 @@ LOGGING = {
 SCHOOLSMS_MAX_UPLOAD_MB = env_int("SCHOOLSMS_MAX_UPLOAD_MB", 100, minimum=1)
 SCHOOLSMS_SYNC_SETTLE_SECONDS = env_float("SCHOOLSMS_SYNC_SETTLE_SECONDS", 30.0, minimum=0)
 IMPORTS_DIR = VAR_DIR / "imports"
+# Drop folders set on the web page must be inside this one (the command line may name any).
+SCHOOLSMS_DROP_ROOT = Path(env_str("SCHOOLSMS_DROP_ROOT", str(VAR_DIR / "dropbox"))).resolve()

@@ -3,6 +3,7 @@ confirming a held roster, and the roster sync settings."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -144,7 +145,11 @@ def roster_sync_settings(request: HttpRequest) -> HttpResponse:
     form = RosterSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            roster_settings_update(organization=org, **form.cleaned_data)
+            roster_settings_update(
+                organization=org,
+                folder_within=Path(settings.SCHOOLSMS_DROP_ROOT),
+                **form.cleaned_data,
+            )
         except RosterSettingsError as exc:
             form.add_error(None, str(exc))
         else:
@@ -153,6 +158,7 @@ def roster_sync_settings(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "last_sync": selectors.roster_sync_last(organization=org),
+        "drop_root": settings.SCHOOLSMS_DROP_ROOT,
         "subtabs": contacts_subtabs(request, "sync"),
     }
     return render(request, "contacts/sync.html", context)

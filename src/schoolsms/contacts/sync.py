@@ -39,8 +39,11 @@ def roster_settings_update(
     folder: str | None = None,
     language_column: str | None = None,
     inactivate_limit_percent: int | None = None,
+    folder_within: Path | None = None,
 ) -> RosterSettings:
-    """Change what is given (None leaves a setting as it is); an empty folder stops the sync."""
+    """Change what is given (None leaves a setting as it is); an empty folder stops the sync.
+    With `folder_within` (the web page), the folder must be inside it: an organization's admin
+    must not point the worker at the server's own files."""
     found, _ = RosterSettings.objects.get_or_create(organization=organization)
     if folder is not None:
         folder = folder.strip()
@@ -48,6 +51,12 @@ def roster_settings_update(
             path = Path(folder)
             if not path.is_absolute():
                 raise RosterSettingsError(f"folder {folder!r} must be an absolute path")
+            if folder_within is not None and not path.resolve().is_relative_to(
+                folder_within.resolve()
+            ):
+                raise RosterSettingsError(
+                    f"folder {folder!r} must be inside {folder_within} (SCHOOLSMS_DROP_ROOT)"
+                )
             if not path.is_dir():
                 raise RosterSettingsError(f"folder {folder!r} is not a directory on this machine")
         found.folder = folder

@@ -174,7 +174,14 @@ def test_viewers_cannot_import(client: Any, org: Any) -> None:
     assert not ImportJob.objects.exists()
 
 
-def test_sync_settings_are_saved_and_checked(admin_client: Any, org: Any, tmp_path: Any) -> None:
+def test_sync_settings_are_saved_and_checked(
+    admin_client: Any, org: Any, tmp_path: Any, settings: Any
+) -> None:
+    settings.SCHOOLSMS_DROP_ROOT = tmp_path
+    outside = admin_client.post(
+        "/contacts/sync/", {"folder": "/etc", "language_column": "", "inactivate_limit_percent": 20}
+    )
+    assert f"must be inside {tmp_path}" in outside.content.decode()
     response = admin_client.post("/contacts/sync/", {"folder": str(tmp_path),
                                  "language_column": "metadata.language",
                                  "inactivate_limit_percent": "25"})  # fmt: skip
