@@ -3,6 +3,8 @@ and the drop-folder check the worker makes between tasks."""
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.db import transaction
 from django_tasks import task
 
 from schoolsms.contacts.jobs import import_job_run
@@ -16,6 +18,9 @@ def import_job_task(job_id: int) -> str:
 
 
 def import_job_enqueue(*, job: ImportJob) -> None:
-    """Queue the job in the transaction that recorded it: the queue lives in the same database,
-    so the worker sees both or neither."""
-    import_job_task.enqueue(job.pk)
+    """Queue the job. With the database backend, in the transaction that recorded it (the worker
+    sees both or neither); with a broker, once that transaction commits."""
+    if settings.SCHOOLSMS_TASK_BACKEND == "database":
+        import_job_task.enqueue(job.pk)
+    else:
+        transaction.on_commit(lambda: import_job_task.enqueue(job.pk))
