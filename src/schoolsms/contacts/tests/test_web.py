@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import pytest
@@ -196,44 +195,6 @@ def test_next_must_stay_on_this_site(admin_client: Any, org: Any) -> None:
     assert response["Location"] == "/contacts/blocked/"
 
 
-def test_import_shows_the_summary(admin_client: Any, org: Any) -> None:
-    csv = (
-        "external_id,first_name,last_name,role,school,phone1,sms1\n"
-        "A1,Ana,García,guardian,Lincoln,(217) 555-0142,yes\n"
-        "A2,Bo,Nguyen,staff,Central,217-555-0150,no\n"
-    ).encode()
-    upload = io.BytesIO(csv)
-    upload.name = "roster.csv"
-    response = admin_client.post("/contacts/import/", {"file": upload})
-    assert response.status_code == 200
-    summary = response.context["summary"]
-    assert (summary.rows, summary.created, summary.pending_created) == (2, 2, 1)
-    assert "Imported roster.csv" in response.content.decode()
-    assert Contact.objects.filter(organization=org).count() == 2
-
-
-def test_a_failed_import_shows_every_bad_row_and_changes_nothing(
-    admin_client: Any, org: Any
-) -> None:
-    csv = (
-        "external_id,first_name,last_name,phone1\n"
-        "A1,Ana,García,(217) 555-0142\n"
-        "A2,Bo,Nguyen,not-a-phone\n"
-        "A3,,Adams,\n"
-    ).encode()
-    upload = io.BytesIO(csv)
-    upload.name = "roster.csv"
-    response = admin_client.post("/contacts/import/", {"file": upload})
-    assert response.status_code == 200
-    errors = response.context["errors"]
-    assert [(e.line, e.field) for e in errors] == [(3, "phone1"), (4, "first_name")]
-    html = response.content.decode()
-    assert "Nothing was imported: 2 problems in roster.csv" in html
-    assert "not-a-phone" in html
-    assert not Contact.objects.exists()
-    assert not ConsentRecord.objects.exists()
-
-
 def test_search_finds_a_name_as_lists_show_it_and_filters_by_sms_status(
     admin_client: Any, org: Any
 ) -> None:
@@ -252,23 +213,3 @@ def test_search_finds_a_name_as_lists_show_it_and_filters_by_sms_status(
     page = admin_client.get("/contacts/", {"sms_status": "cannot_take_sms"}).content.decode()
     assert "1 contact found" in page and "A3" in page
     assert '<option value="cannot_take_sms" selected>Cannot take SMS</option>' in page
-
-
-def test_an_import_lists_every_problem_of_a_row_up_to_200_with_the_total(
-    admin_client: Any, org: Any
-) -> None:
-    rows = "".join(f"B{i},Bo,Nguyen,not-an-email,teacher\n" for i in range(150))
-    upload = io.BytesIO(("external_id,first_name,last_name,email,role\n" + rows).encode())
-    upload.name = "roster.csv"
-    html = admin_client.post("/contacts/import/", {"file": upload}).content.decode()
-    # Each row has two problems, and both are listed.
-    assert "Nothing was imported: 300 problems in roster.csv" in html
-    assert "Showing the first 200 of 300 problems." in html
-    assert html.count("is not an email address") == 100 and html.count("must be one of") == 100
-
-
-def test_a_broken_quote_is_explained_in_plain_words(admin_client: Any, org: Any) -> None:
-    upload = io.BytesIO(b'external_id,first_name,last_name\nA1,"Ana,Garcia\n')
-    upload.name = "roster.csv"
-    html = admin_client.post("/contacts/import/", {"file": upload}).content.decode()
-    assert "a quoted value is never closed" in html and "EOF" not in html
