@@ -276,7 +276,9 @@ def test_reasons_are_grouped_in_plain_words_and_link_to_the_sms_log(
     html = admin_client.get(f"/broadcasts/{broadcast.pk}/").content.decode()
     assert "<h3>Ineligible to Send: why</h3>" in html and "<h3>Failed to Send: why</h3>" in html
     assert "opted_out</code>" not in html and Reason.OPTED_OUT.label in html
-    day = timezone.localtime(broadcast.created_at).date().isoformat()
+    # The organization's date (not UTC's: they differ in the evening in New York).
+    local = zoneinfo.ZoneInfo(org.timezone)
+    day = timezone.localtime(broadcast.created_at, local).date().isoformat()
     assert (
         f'href="/reports/sms-log/?broadcast={broadcast.pk}&amp;from={day}&amp;reason=opted_out"'
         in html

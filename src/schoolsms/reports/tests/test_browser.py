@@ -38,7 +38,7 @@ def test_viewer_reads_the_sms_log_and_sms_status(
     day = local_noon(2).date().isoformat()
     page.get_by_label("Broadcasts").select_option(
         # The page shows dates in the organization's time zone, not UTC.
-        label=f"Snow day ({district.snow.created_at.astimezone(NY):%Y-%m-%d})"
+        label=f"Snow day ({district.snow.created_at.astimezone(NY):%b %-d, %Y})"
     )
     page.get_by_label("From", exact=True).fill(day)
     page.get_by_label("To", exact=True).fill(day)
