@@ -6,6 +6,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 
 from schoolsms.env import env_bool, env_float, env_int, env_list, env_str
 
@@ -31,6 +32,34 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "t
 SCHOOLSMS_PUBLIC_URL = env_str("SCHOOLSMS_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = [SCHOOLSMS_PUBLIC_URL]
 
+# Served over https (behind a TLS proxy or not): cookies only travel encrypted and browsers are
+# told to use https only (ResponseHeadersMiddleware sends HSTS whatever the proxy forwards).
+_HTTPS = SCHOOLSMS_PUBLIC_URL.startswith("https://")
+SESSION_COOKIE_SECURE = _HTTPS
+CSRF_COOKIE_SECURE = _HTTPS
+SECURE_HSTS_SECONDS = env_int("SCHOOLSMS_HSTS_SECONDS", 31_536_000, minimum=0) if _HTTPS else 0
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+
+# Content-Security-Policy on every response (django-csp): scripts only from our own static
+# files, never inline; no plugins, frames or foreign form targets. Inline style attributes stay
+# allowed (bar widths computed on the server); they cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
 INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -43,6 +72,7 @@ INSTALLED_APPS = [
     "ninja",  # serves Swagger UI from its own static files, so the docs work offline
     "django_tasks",
     "django_tasks_db",
+    "csp",
     "schoolsms.core",
     "schoolsms.accounts",
     "schoolsms.consent",
@@ -57,6 +87,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "schoolsms.core.middleware.ResponseHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "schoolsms.core.middleware.InputGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

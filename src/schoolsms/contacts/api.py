@@ -12,6 +12,7 @@ from ninja.files import UploadedFile
 from schoolsms.accounts.access import ADMIN
 from schoolsms.accounts.api import api_membership
 from schoolsms.accounts.models import Membership
+from schoolsms.apiutil import DbId
 from schoolsms.contacts import selectors
 from schoolsms.contacts.models import Contact, ContactRole
 
@@ -136,7 +137,7 @@ def contacts_list(request: HttpRequest, filters: Query[ContactFilters]) -> Conta
 
 
 @router.get("/{int:contact_id}", response=ContactOut, summary="One contact")
-def contact_detail(request: HttpRequest, contact_id: int) -> ContactOut:
+def contact_detail(request: HttpRequest, contact_id: DbId) -> ContactOut:
     """A contact of any of the caller's organizations, with its numbers and their consent."""
     org_ids = Membership.objects.filter(user=request.user).values("organization_id")  # type: ignore[misc]
     contact = (

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from schoolsms.accounts.access import SESSION_KEY, current_membership
 from schoolsms.accounts.models import Membership
+from schoolsms.inputs import InputError, parse_db_int
 
 # The first tab a role lands on, in order of preference (later issues add the earlier ones).
 _LANDING = {
@@ -46,10 +47,13 @@ def healthz(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def switch_organization(request: HttpRequest) -> HttpResponse:
-    org_id = request.POST.get("organization", "")
+    try:
+        org_id = parse_db_int("organization", request.POST.get("organization", ""))
+    except InputError as exc:
+        return HttpResponse(exc.messages[0], status=400, content_type="text/plain")
     mine = Membership.objects.filter(user=request.user)  # type: ignore[misc]
-    if org_id.isdigit() and mine.filter(organization_id=int(org_id)).exists():
-        request.session[SESSION_KEY] = int(org_id)
+    if org_id is not None and mine.filter(organization_id=org_id).exists():
+        request.session[SESSION_KEY] = org_id
     # Back to the same tab, never to the same object: it belongs to the other organization.
     tab = request.POST.get("next", "").strip("/").split("/")[0]
     if tab in _TABS:

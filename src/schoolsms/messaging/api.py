@@ -10,11 +10,12 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from schoolsms.accounts.access import SEND
 from schoolsms.accounts.api import api_membership
 from schoolsms.accounts.models import Membership
+from schoolsms.apiutil import DbId, Pagination
 from schoolsms.messaging import selectors, services
 from schoolsms.messaging.models import Broadcast
 from schoolsms.messaging.text import text_check
@@ -110,7 +111,7 @@ def _http_error(exc: ValidationError) -> HttpError:
     return HttpError(status, "; ".join(exc.messages))
 
 
-def _get(request: HttpRequest, broadcast_id: int, *, write: bool) -> Broadcast:
+def _get(request: HttpRequest, broadcast_id: DbId, *, write: bool) -> Broadcast:
     """A broadcast of one of the caller's organizations; another organization's is a 404."""
     user_id = cast(int, request.user.pk)  # TokenAuth set an authenticated user
     broadcast = (
@@ -132,7 +133,7 @@ def _get(request: HttpRequest, broadcast_id: int, *, write: bool) -> Broadcast:
 
 
 @router.get("/", response=list[BroadcastOut], summary="List broadcasts, newest first")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def broadcasts_list(request: HttpRequest, org: str | None = None) -> QuerySet[Broadcast]:
     membership = api_membership(request, org)
     return selectors.broadcasts_for_org(membership.organization).select_related("organization")
@@ -162,7 +163,7 @@ def broadcasts_create(request: HttpRequest, payload: BroadcastIn) -> Status[Broa
 
 
 @router.get("/{broadcast_id}", response={200: BroadcastDetailOut, **ERRORS}, summary="Show one")
-def broadcasts_show(request: HttpRequest, broadcast_id: int) -> Broadcast:
+def broadcasts_show(request: HttpRequest, broadcast_id: DbId) -> Broadcast:
     return _get(request, broadcast_id, write=False)
 
 
@@ -172,7 +173,7 @@ def broadcasts_show(request: HttpRequest, broadcast_id: int) -> Broadcast:
     summary="Send a draft now, or schedule it with `at`",
 )
 def broadcasts_send(
-    request: HttpRequest, broadcast_id: int, payload: SendIn | None = None
+    request: HttpRequest, broadcast_id: DbId, payload: SendIn | None = None
 ) -> Broadcast:
     broadcast = _get(request, broadcast_id, write=True)
     at = payload.at if payload else None
@@ -190,7 +191,7 @@ def broadcasts_send(
     response={200: BroadcastDetailOut, **ERRORS},
     summary="Cancel a broadcast that is not finished",
 )
-def broadcasts_cancel(request: HttpRequest, broadcast_id: int) -> Broadcast:
+def broadcasts_cancel(request: HttpRequest, broadcast_id: DbId) -> Broadcast:
     broadcast = _get(request, broadcast_id, write=True)
     try:
         broadcast = services.broadcast_cancel(broadcast=broadcast)

@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -132,16 +133,18 @@ def broadcast_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            broadcast = services.broadcast_create(
-                organization=org,
-                name=data["name"],
-                text=data["text"],
-                created_by=request.user,  # type: ignore[arg-type]
-                emergency=data["emergency"],
-                **form.audience_filters(),
-            )
-            if request.POST.get("action") != "draft":
-                services.broadcast_send(broadcast=broadcast, at=data["send_at"])
+            # One transaction: a send that is refused leaves no draft behind.
+            with transaction.atomic():
+                broadcast = services.broadcast_create(
+                    organization=org,
+                    name=data["name"],
+                    text=data["text"],
+                    created_by=request.user,  # type: ignore[arg-type]
+                    emergency=data["emergency"],
+                    **form.audience_filters(),
+                )
+                if request.POST.get("action") != "draft":
+                    services.broadcast_send(broadcast=broadcast, at=data["send_at"])
         except ValidationError as exc:
             form.add_error(None, exc)
         else:

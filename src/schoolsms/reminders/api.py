@@ -12,6 +12,7 @@ from ninja.errors import HttpError
 
 from schoolsms.accounts.access import ADMIN
 from schoolsms.accounts.api import api_membership
+from schoolsms.apiutil import DbId
 from schoolsms.reminders import selectors
 from schoolsms.reminders.models import ReminderRun, RunSource
 from schoolsms.reminders.services import reminder_run_create
@@ -134,7 +135,7 @@ def runs_list(request: HttpRequest, org: str | None = None) -> list[RunOut]:
 
 
 @router.get("/runs/{run_id}", response=RunDetailOut, summary="A run and each email's outcome")
-def run_detail(request: HttpRequest, run_id: int, org: str | None = None) -> RunDetailOut:
+def run_detail(request: HttpRequest, run_id: DbId, org: str | None = None) -> RunDetailOut:
     organization = api_membership(request, org, ADMIN).organization
     run = selectors.run_get(organization=organization, run_id=run_id)
     if run is None:

@@ -1,0 +1,59 @@
+"""`schoolsms serve` as a real process on 127.0.0.1 and a free port, for tests that need the
+production web server (gunicorn) rather than Django's test client."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from schoolsms.testing import subprocess_env
+
+SCHOOLSMS = str(Path(sys.executable).with_name("schoolsms"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serving(*, worker: bool = False, **env: str) -> Iterator[str]:
+    """The app served by gunicorn on the test database; yields its base URL."""
+    port = free_port()
+    command = [SCHOOLSMS, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
+    if not worker:
+        command.append("--no-worker")
+    process = subprocess.Popen(
+        command,
+        env={**subprocess_env(), "LOG_LEVEL": "WARNING", **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=2):  # noqa: S310
+                    break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    err = process.stderr.read().decode() if process.stderr else ""
+                    raise RuntimeError(f"schoolsms serve did not start: {err[-2000:]}") from None
+                time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
