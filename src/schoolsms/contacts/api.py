@@ -10,8 +10,7 @@ from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
 from schoolsms.accounts.access import ADMIN
-from schoolsms.accounts.api import api_membership
-from schoolsms.accounts.models import Membership
+from schoolsms.accounts.api import api_membership, api_memberships
 from schoolsms.apiutil import DbId
 from schoolsms.contacts import selectors
 from schoolsms.contacts.models import Contact, ContactRole
@@ -139,7 +138,7 @@ def contacts_list(request: HttpRequest, filters: Query[ContactFilters]) -> Conta
 @router.get("/{int:contact_id}", response=ContactOut, summary="One contact")
 def contact_detail(request: HttpRequest, contact_id: DbId) -> ContactOut:
     """A contact of any of the caller's organizations, with its numbers and their consent."""
-    org_ids = Membership.objects.filter(user=request.user).values("organization_id")  # type: ignore[misc]
+    org_ids = api_memberships(request).values("organization_id")
     contact = (
         Contact.objects.filter(pk=contact_id, organization_id__in=org_ids)
         .select_related("organization", "organization__sender")

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from schoolsms.accounts.access import SESSION_KEY, current_membership
 from schoolsms.accounts.models import Membership
+from schoolsms.accounts.selectors import invitations_pending_count
 from schoolsms.inputs import InputError, parse_db_int
 
 # The first tab a role lands on, in order of preference (later issues add the earlier ones).
@@ -26,6 +27,8 @@ _TABS = ("broadcasts", "contacts", "reports", "reminders", "settings")
 def home(request: HttpRequest) -> HttpResponse:
     membership = current_membership(request)
     if membership is None:
+        if invitations_pending_count(request.user):
+            return redirect("accounts:invitations")
         return HttpResponse(
             "Your account is not a member of any organization yet. Ask an administrator.",
             status=403,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, cast
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -13,8 +13,7 @@ from ninja.errors import HttpError
 from ninja.pagination import paginate
 
 from schoolsms.accounts.access import SEND
-from schoolsms.accounts.api import api_membership
-from schoolsms.accounts.models import Membership
+from schoolsms.accounts.api import api_membership, api_memberships
 from schoolsms.apiutil import DbId, Pagination
 from schoolsms.messaging import selectors, services
 from schoolsms.messaging.models import Broadcast
@@ -113,17 +112,20 @@ def _http_error(exc: ValidationError) -> HttpError:
 
 def _get(request: HttpRequest, broadcast_id: DbId, *, write: bool) -> Broadcast:
     """A broadcast of one of the caller's organizations; another organization's is a 404."""
-    user_id = cast(int, request.user.pk)  # TokenAuth set an authenticated user
+    memberships = api_memberships(request)
     broadcast = (
         Broadcast.objects.select_related("organization", "created_by")
-        .filter(pk=broadcast_id, organization__memberships__user_id=user_id)
+        .filter(
+            pk=broadcast_id,
+            organization_id__in=memberships.values("organization_id"),
+        )
         .first()
     )
     if broadcast is None:
         raise HttpError(404, f"no broadcast {broadcast_id}")
     if write:
         role = (
-            Membership.objects.filter(user_id=user_id, organization=broadcast.organization)
+            memberships.filter(organization=broadcast.organization)
             .values_list("role", flat=True)
             .first()
         )

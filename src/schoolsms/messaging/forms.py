@@ -43,7 +43,7 @@ def clean_schedule(form: forms.Form) -> dt.datetime | None:
         return None
     now = timezone.now()
     try:
-        check_schedule("Send at", at, now=now)
+        check_schedule("Send at", at)
     except ValidationError as exc:
         form.add_error("send_at", exc)
         return None

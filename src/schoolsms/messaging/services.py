@@ -156,7 +156,7 @@ def broadcast_send(*, broadcast: Broadcast, at: dt.datetime | None = None) -> Br
     if at is not None:
         if timezone.is_naive(at):
             raise ValueError("`at` must be timezone-aware")
-        check_schedule("at", at, now=now)
+        check_schedule("at", at)
         if at < now - SCHEDULE_GRACE:
             raise ValidationError(
                 f"the scheduled time {at.isoformat(timespec='minutes')} is in the past"

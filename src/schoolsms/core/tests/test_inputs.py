@@ -108,7 +108,7 @@ def test_api_far_future_schedule_is_refused_and_the_draft_stays_a_draft(
         content_type="application/json",
     )
     assert response.status_code == 400
-    assert "at 9999-12-31T23:59 is more than" in response.json()["detail"]
+    assert "at 9999-12-31T23:59 is out of range" in response.json()["detail"]
     assert Broadcast.objects.get(pk=pk).status == BroadcastStatus.DRAFT
 
 
@@ -126,7 +126,7 @@ def test_web_compose_far_future_is_a_form_error_and_leaves_no_draft(
         },
     )
     assert response.status_code == 200
-    assert "more than 366 days ahead" in response.content.decode()
+    assert "is out of range (years 1900 to 2999)" in response.content.decode()
     assert not Broadcast.objects.exists()
 
 
@@ -181,7 +181,7 @@ def test_line_breaks_and_tabs_stay_allowed_in_texts(api: Any, audience: None) ->
 
 
 def test_cli_far_future_schedule_leaves_no_draft(org: Any, audience: None) -> None:
-    with pytest.raises(CommandError, match="more than 366 days ahead"):
+    with pytest.raises(CommandError, match=re.escape("is out of range (years 1900 to 2999)")):
         call_command(
             "broadcast",
             "send",
