@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -31,24 +32,27 @@ def serving(*, worker: bool = False, **env: str) -> Iterator[str]:
     command = [SCHOOLSMS, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
     if not worker:
         command.append("--no-worker")
+    # A file, not a pipe: a full pipe would stall the server.
+    log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in the finally below)
     process = subprocess.Popen(
         command,
         env={**subprocess_env(), "LOG_LEVEL": "WARNING", **env},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # collectstatic and gunicorn on a busy machine
         while True:
             try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=2):  # noqa: S310
+                with urllib.request.urlopen(f"{base}/healthz", timeout=5):  # noqa: S310
                     break
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 if process.poll() is not None or time.monotonic() > deadline:
-                    err = process.stderr.read().decode() if process.stderr else ""
+                    log.seek(0)
+                    err = log.read().decode(errors="replace")
                     raise RuntimeError(f"schoolsms serve did not start: {err[-2000:]}") from None
-                time.sleep(0.2)
+                time.sleep(0.3)
         yield base
     finally:
         process.terminate()
@@ -57,3 +61,4 @@ def serving(*, worker: bool = False, **env: str) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        log.close()
