@@ -5,13 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import reduce
+from operator import or_
 from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from schoolsms.contacts.models import Contact
-from schoolsms.messaging.models import Broadcast, BroadcastStatus
+from schoolsms.messaging.invitations import invitation_fan_out, language_q
+from schoolsms.messaging.models import Broadcast, BroadcastKind, BroadcastStatus
 
 # Order of checks (issue 3): no_sms_number, blocked, opted_out, pending_opt_in, not_opted_in;
 # then, among rows still eligible, every row after the first for one phone is duplicate_number.
@@ -21,15 +24,11 @@ from schoolsms.messaging.models import Broadcast, BroadcastStatus
 # phone index alone), which is far cheaper than a window over a million rows. One statement
 # for SQLite and PostgreSQL; the inner `contacts_contact` shadows the outer one, so the
 # audience clause applies to the earlier row's contact too.
-_FAN_OUT_SQL = """
-INSERT INTO messaging_message (
-    broadcast_id, organization_id, sender_id, contact_id, phone,
-    result, reason, carrier_code, attempts, created_at, updated_at
-)
-SELECT %s, %s, %s, checked.contact_id, checked.phone,
-    CASE WHEN checked.reason = '' THEN 'not_sent_yet' ELSE 'ineligible' END,
-    checked.reason, '', 0, %s, %s
-FROM (
+# The eligibility of every (contact, SMS number) row of an audience: one row per contact and
+# SMS number (a contact with none gets one row with a NULL phone) and its reason ('' when it
+# may be sent). Parameters: the audience's (for the EXISTS), sender id, organization id, the
+# audience's again. Fan-out inserts these rows; the compose page counts them by reason.
+ELIGIBILITY_SQL = """
     SELECT contacts_contact.id AS contact_id, p.phone AS phone, p.position AS position,
         CASE
             WHEN p.phone IS NULL THEN 'no_sms_number'
@@ -55,9 +54,23 @@ FROM (
     LEFT JOIN consent_consentrecord cr ON cr.sender_id = %s AND cr.phone = p.phone
     LEFT JOIN consent_blockednumber bn ON bn.organization_id = %s AND bn.phone = p.phone
     WHERE {audience}
-) checked
+"""
+
+_FAN_OUT_SQL = (
+    """
+INSERT INTO messaging_message (
+    broadcast_id, organization_id, sender_id, contact_id, phone,
+    result, reason, carrier_code, attempts, created_at, updated_at
+)
+SELECT %s, %s, %s, checked.contact_id, checked.phone,
+    CASE WHEN checked.reason = '' THEN 'not_sent_yet' ELSE 'ineligible' END,
+    checked.reason, '', 0, %s, %s
+FROM ("""
+    + ELIGIBILITY_SQL
+    + """) checked
 ORDER BY checked.contact_id, checked.position
 """
+)
 
 
 # Page cache for the fan-out INSERT on SQLite, in KiB. With the usual 64 MB a million-row
@@ -81,7 +94,7 @@ def _roomy_page_cache(cursor: Any) -> Iterator[None]:
         cursor.execute(f"PRAGMA cache_size = {previous:d}")
 
 
-def _audience_where(broadcast: Broadcast) -> tuple[str, list[Any]]:
+def audience_where(broadcast: Broadcast) -> tuple[str, list[Any]]:
     """The audience as a WHERE clause on contacts_contact, compiled by the ORM."""
     contacts = Contact.objects.filter(organization_id=broadcast.organization_id)
     if broadcast.audience_roles:
@@ -90,6 +103,10 @@ def _audience_where(broadcast: Broadcast) -> tuple[str, list[Any]]:
         contacts = contacts.filter(school__in=broadcast.audience_schools)
     if broadcast.audience_external_ids:
         contacts = contacts.filter(external_id__in=broadcast.audience_external_ids)
+    if broadcast.audience_languages:
+        contacts = contacts.filter(
+            reduce(or_, (language_q(code) for code in broadcast.audience_languages))
+        )
     query = contacts.query
     sql, params = query.get_compiler(using="default").compile(query.where)
     return sql, list(params)
@@ -120,8 +137,10 @@ def _fan_out(*, broadcast_id: int, now: dt.datetime) -> int | None:
         if claimed != 1:
             return None
         broadcast = Broadcast.objects.select_related("organization").get(pk=broadcast_id)
+        if broadcast.kind == BroadcastKind.INVITATION:
+            return invitation_fan_out(broadcast=broadcast, now=now)
         org = broadcast.organization
-        where_sql, where_params = _audience_where(broadcast)
+        where_sql, where_params = audience_where(broadcast)
         stamp = connection.ops.adapt_datetimefield_value(now)
         with connection.cursor() as cursor, _roomy_page_cache(cursor):
             cursor.execute(

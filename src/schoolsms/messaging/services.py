@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -17,7 +18,9 @@ from schoolsms.accounts.models import Organization
 from schoolsms.contacts.models import ContactRole
 from schoolsms.inputs import check_schedule, refuse_control_characters
 from schoolsms.messaging import selectors
-from schoolsms.messaging.models import Broadcast, BroadcastStatus
+from schoolsms.messaging.invitations import invitable_counts
+from schoolsms.messaging.models import Broadcast, BroadcastKind, BroadcastStatus, ReplyKind
+from schoolsms.messaging.replies import LANGUAGES, reply_text
 from schoolsms.messaging.text import text_check
 
 # A schedule a little in the past is "now" (a slow form, clock skew); further back is a mistake.
@@ -116,6 +119,35 @@ def validate_audience(
             )
 
 
+def _checked(
+    *,
+    organization: Organization,
+    name: str,
+    text: str,
+    roles: Sequence[str],
+    schools: Sequence[str],
+    external_ids: Sequence[str],
+    emergency: bool,
+) -> dict[str, Any]:
+    """A broadcast's fields after checking its name, text and audience."""
+    name = validate_name(name)
+    validate_text(organization=organization, text=text)
+    roles = list(dict.fromkeys(r.strip().lower() for r in roles if r.strip()))
+    schools = list(dict.fromkeys(s.strip() for s in schools if s.strip()))
+    external_ids = list(dict.fromkeys(x.strip() for x in external_ids if x.strip()))
+    validate_audience(
+        organization=organization, roles=roles, schools=schools, external_ids=external_ids
+    )
+    return {
+        "name": name,
+        "text": text,
+        "audience_roles": roles,
+        "audience_schools": schools,
+        "audience_external_ids": external_ids,
+        "emergency": emergency,
+    }
+
+
 def broadcast_create(
     *,
     organization: Organization,
@@ -128,24 +160,60 @@ def broadcast_create(
     emergency: bool = False,
 ) -> Broadcast:
     """Create a draft broadcast after checking its name, text and audience."""
-    name = validate_name(name)
-    validate_text(organization=organization, text=text)
-    roles = list(dict.fromkeys(r.strip().lower() for r in roles if r.strip()))
-    schools = list(dict.fromkeys(s.strip() for s in schools if s.strip()))
-    external_ids = list(dict.fromkeys(x.strip() for x in external_ids if x.strip()))
-    validate_audience(
-        organization=organization, roles=roles, schools=schools, external_ids=external_ids
-    )
-    return Broadcast.objects.create(
+    fields = _checked(
         organization=organization,
         name=name,
         text=text,
-        created_by=created_by,
-        audience_roles=roles,
-        audience_schools=schools,
-        audience_external_ids=external_ids,
+        roles=roles,
+        schools=schools,
+        external_ids=external_ids,
         emergency=emergency,
     )
+    return Broadcast.objects.create(organization=organization, created_by=created_by, **fields)
+
+
+def broadcast_draft_update(
+    *,
+    broadcast: Broadcast,
+    name: str,
+    text: str,
+    roles: Sequence[str] = (),
+    schools: Sequence[str] = (),
+    external_ids: Sequence[str] = (),
+    emergency: bool = False,
+) -> Broadcast:
+    """Change a draft's name, text and audience after the same checks as creating it; only a
+    draft changes (compare-and-set on the status)."""
+    fields = _checked(
+        organization=broadcast.organization,
+        name=name,
+        text=text,
+        roles=roles,
+        schools=schools,
+        external_ids=external_ids,
+        emergency=emergency,
+    )
+    moved = Broadcast.objects.filter(pk=broadcast.pk, status=BroadcastStatus.DRAFT).update(**fields)
+    broadcast.refresh_from_db()
+    if moved != 1:
+        raise ValidationError(
+            f"broadcast {broadcast.pk} is {broadcast.get_status_display().lower()}; "
+            "only a draft can be changed",
+            code="state",
+        )
+    return broadcast
+
+
+def broadcast_draft_delete(*, broadcast: Broadcast) -> None:
+    """Delete a draft (never a broadcast that was sent or scheduled: those keep their record)."""
+    deleted, _ = Broadcast.objects.filter(pk=broadcast.pk, status=BroadcastStatus.DRAFT).delete()
+    if not deleted:
+        broadcast.refresh_from_db(fields=["status"])
+        raise ValidationError(
+            f"broadcast {broadcast.pk} is {broadcast.get_status_display().lower()}; "
+            "only a draft can be deleted",
+            code="state",
+        )
 
 
 def broadcast_send(*, broadcast: Broadcast, at: dt.datetime | None = None) -> Broadcast:
@@ -193,3 +261,40 @@ def broadcast_cancel(*, broadcast: Broadcast) -> Broadcast:
             code="state",
         )
     return broadcast
+
+
+def invitations_send(
+    *, organization: Organization, actor: User | None = None, now: dt.datetime | None = None
+) -> list[Broadcast]:
+    """Invite every number that may be invited now: one invitation broadcast per language
+    that has any, sent at once (quiet hours still hold). Returns the broadcasts made."""
+    now = now or timezone.now()
+    counts = invitable_counts(organization=organization, now=now)
+    made = []
+    for language, count in counts.items():
+        if not count:
+            continue
+        with transaction.atomic():
+            broadcast = Broadcast.objects.create(
+                organization=organization,
+                kind=BroadcastKind.INVITATION,
+                name=f"Opt-in invitation ({LANGUAGES[language]})",
+                text=reply_text(
+                    sender=organization.sender,
+                    organization=organization,
+                    language=language,
+                    kind=ReplyKind.INVITATION,
+                ),
+                audience_languages=[language],
+                created_by=actor,
+                status=BroadcastStatus.DRAFT,
+            )
+            made.append(broadcast_send(broadcast=broadcast))
+    return made
+
+
+def invitations_after_import(organization: Organization) -> None:
+    """After a contact import: invite the new Pending Opt-In numbers, if the organization
+    turned that on (Settings > Text replies)."""
+    if Organization.objects.filter(pk=organization.pk, invite_after_import=True).exists():
+        invitations_send(organization=organization)

@@ -18,11 +18,13 @@ PACKAGE = Path(__file__).resolve().parents[2]
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_https_deployment_headers_through_gunicorn(org: Any) -> None:
-    with (
-        serving(SCHOOLSMS_PUBLIC_URL="https://sms.example.org") as base,
-        urllib.request.urlopen(f"{base}/login/", timeout=10) as response,  # noqa: S310
-    ):
-        headers = response.headers
+    with serving(SCHOOLSMS_PUBLIC_URL="https://sms.example.org") as base:
+        # As the TLS proxy forwards it (http straight to the app is redirected to https).
+        request = urllib.request.Request(  # noqa: S310 (a local test server)
+            f"{base}/login/", headers={"X-Forwarded-Proto": "https"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            headers = response.headers
     cookies = headers.get_all("Set-Cookie") or []
     csrf = [c for c in cookies if c.startswith("csrftoken=")]
     assert csrf and all("; Secure" in c for c in csrf)

@@ -23,7 +23,7 @@ def tokens_to_their_organization(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_checks_without_in'),
+        ('accounts', '0003_invite_after_import'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
