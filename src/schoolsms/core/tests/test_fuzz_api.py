@@ -13,7 +13,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
-from schemathesis.openapi.checks import response_schema_conformance
+from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from schoolsms import testing
 from schoolsms.accounts.services import api_token_create
