@@ -64,7 +64,7 @@ CONTENT_SECURITY_POLICY = {
         "object-src": [NONE],
         "base-uri": [SELF],
         "form-action": [SELF],
-        "frame-ancestors": [NONE],
+        "frame-ancestors": [SELF],  # the reminder email preview is framed by its own page
     }
 }
 

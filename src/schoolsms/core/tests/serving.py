@@ -45,8 +45,10 @@ def serving(*, worker: bool = False, **env: str) -> Iterator[str]:
         deadline = time.monotonic() + 90  # collectstatic and gunicorn on a busy machine
         while True:
             try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=5):  # noqa: S310
+                with urllib.request.urlopen(f"{base}/login/", timeout=5):  # noqa: S310
                     break
+            except urllib.error.HTTPError:
+                break  # it answered (a redirect to https, say): it is up
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 if process.poll() is not None or time.monotonic() > deadline:
                     log.seek(0)

@@ -20,8 +20,8 @@ from schoolsms.accounts.services import api_token_create
 from schoolsms.core.tests.serving import serving
 from schoolsms.messaging.services import broadcast_create
 
-EXAMPLES = int(os.environ.get("SCHOOLSMS_FUZZ_EXAMPLES", "25"))
-FUZZ_BUDGET = float(os.environ.get("SCHOOLSMS_FUZZ_SECONDS", "100"))
+EXAMPLES = int(os.environ.get("SCHOOLSMS_FUZZ_EXAMPLES", "8"))
+FUZZ_BUDGET = float(os.environ.get("SCHOOLSMS_FUZZ_SECONDS", "150"))
 
 
 @pytest.mark.slow
@@ -66,5 +66,5 @@ def test_openapi_schema_fuzzed_against_the_running_app(org: Any, other_org: Any)
                 fuzz()
             except Exception as exc:
                 failures.append(f"{operation.label}: {str(exc)[:1500]}")
-    assert tried == len(operations), f"only {tried} of {len(operations)} in {FUZZ_BUDGET:.0f} s"
     assert not failures, "\n\n".join(failures)
+    assert tried == len(operations), f"only {tried} of {len(operations)} in {FUZZ_BUDGET:.0f} s"
