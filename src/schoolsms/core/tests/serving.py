@@ -3,13 +3,12 @@ production web server (gunicorn) rather than Django's test client."""
 
 from __future__ import annotations
 
+import http.client
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,11 +44,12 @@ def serving(*, worker: bool = False, **env: str) -> Iterator[str]:
         deadline = time.monotonic() + 90  # collectstatic and gunicorn on a busy machine
         while True:
             try:
-                with urllib.request.urlopen(f"{base}/login/", timeout=5):  # noqa: S310
-                    break
-            except urllib.error.HTTPError:
-                break  # it answered (a redirect to https, say): it is up
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                probe = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                probe.request("GET", "/login/")
+                probe.getresponse()  # any answer (a redirect to https, say): it is up
+                probe.close()
+                break
+            except (OSError, http.client.HTTPException):
                 if process.poll() is not None or time.monotonic() > deadline:
                     log.seek(0)
                     err = log.read().decode(errors="replace")
