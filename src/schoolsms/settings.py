@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "schoolsms.messaging",
     "schoolsms.carriers",
     "schoolsms.carriers.simulator",
+    "schoolsms.carriers.twilio",
     "schoolsms.reports",
     "schoolsms.reminders",
 ]
@@ -180,6 +181,9 @@ SCHOOLSMS_SIMULATOR_SCENARIO = env_str(
     str(PACKAGE_DIR / "carriers" / "simulator" / "demo_scenario.csv"),
 )
 
+# The Twilio REST API (or a Twilio-compatible provider's) the twilio gateway sends through.
+SCHOOLSMS_TWILIO_API_URL = env_str("SCHOOLSMS_TWILIO_API_URL", "https://api.twilio.com").rstrip("/")
+
 # Carrier secrets at rest (see schoolsms/sealing.py): Fernet keys, comma-separated, newest
 # first; empty: derived from SECRET_KEY.
 SCHOOLSMS_SECRETS_KEY = env_str("SCHOOLSMS_SECRETS_KEY")
@@ -190,5 +194,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # twilio.http_client logs every API request's headers at INFO.
+    "loggers": {"axes": {"level": "WARNING"}, "twilio.http_client": {"level": "WARNING"}},
 }

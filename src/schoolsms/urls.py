@@ -17,6 +17,8 @@ urlpatterns = [
     path("org/switch/", core_views.switch_organization, name="switch-organization"),
     path("api/v1/", api.urls),
     path("settings/carrier/", carrier_views.carrier_settings, name="carrier-settings"),
+    # The addresses entered in the Twilio console, exactly.
+    path("webhooks/twilio/", include("schoolsms.carriers.twilio.urls")),
 ]
 
 # Each app with pages has urls.py; mounted under its tab.
