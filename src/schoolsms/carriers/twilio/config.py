@@ -3,6 +3,7 @@ which sender a webhook request belongs to."""
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Mapping
@@ -15,6 +16,9 @@ from schoolsms.accounts.models import Sender
 from schoolsms.carriers.options import GatewayConfig, GatewayOption
 from schoolsms.carriers.selectors import gateway_options
 from schoolsms.phones import InvalidPhoneNumber, to_e164
+from schoolsms.sealing import SecretUnreadable
+
+logger = logging.getLogger(__name__)
 
 NAME = "twilio"
 STATUS_PATH = "/webhooks/twilio/status"
@@ -129,7 +133,13 @@ def twilio_accounts() -> list[TwilioAccount]:
     global _cache
     if _cache is not None and _cache[0] > time.monotonic():
         return _cache[1]
-    accounts = [account_for(s) for s in Sender.objects.filter(gateway=NAME).order_by("pk")]
+    accounts = []
+    for sender in Sender.objects.filter(gateway=NAME).order_by("pk"):
+        try:
+            accounts.append(account_for(sender))
+        except SecretUnreadable:
+            # Its webhooks are refused until it is configured again; the others still work.
+            logger.error("sender %s: its Twilio auth token cannot be opened", sender.code)
     _cache = (time.monotonic() + CACHE_SECONDS, accounts)
     return accounts
 
