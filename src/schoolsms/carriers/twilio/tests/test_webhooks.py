@@ -24,8 +24,8 @@ from schoolsms.carriers.twilio.tests.conftest import (
     twilio_org,
 )
 from schoolsms.carriers.twilio.tests.fake_twilio import FakeTwilio
-from schoolsms.consent.models import ConsentRecord
-from schoolsms.messaging.models import Message
+from schoolsms.consent.models import ConsentEvent, ConsentRecord
+from schoolsms.messaging.models import InboundText, Message
 from schoolsms.messaging.tests.pipeline_helpers import make_broadcast
 
 PARENT = "+12175550142"
@@ -226,6 +226,12 @@ def test_stop_over_the_signed_webhook_makes_the_next_broadcast_ineligible(
     [reply] = _messages(answer.text)
     assert reply
     assert ConsentRecord.objects.get(sender=org.sender, phone=PARENT).status == "opted_out"
+    events = ConsentEvent.objects.filter(record__phone=PARENT).count()
+    # Twilio retries a webhook it thinks failed: the same MessageSid changes nothing again.
+    replayed = fake.post_signed(url, _inbound(" stop ", "SM" + "e6" * 16), TOKEN)
+    assert replayed.status_code == 200 and _messages(replayed.text) == []
+    assert ConsentEvent.objects.filter(record__phone=PARENT).count() == events
+    assert InboundText.objects.filter(phone=PARENT).count() == 1
     broadcast = make_broadcast(org)
     run_worker(horizon=2)
     row = Message.objects.get(broadcast=broadcast, phone=PARENT)
