@@ -80,6 +80,10 @@ CONFIG = GatewayConfig(
             one_of="from", check=_from_number,
         ),
     ),
+    webhooks=(
+        ("A message comes in (Webhook, HTTP POST)", INBOUND_PATH),
+        ("Status callback URL", STATUS_PATH),
+    ),
 )  # fmt: skip
 
 

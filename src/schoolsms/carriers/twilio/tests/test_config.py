@@ -87,7 +87,9 @@ def test_bad_settings_name_the_flag_and_store_nothing(
     assert "short" not in str(org.sender.gateway_options)
 
 
-def test_the_token_is_never_shown_on_the_settings_page(admin_client: Any, org: Any) -> None:
+def test_the_token_is_never_shown_on_the_settings_page(
+    admin_client: Any, org: Any, settings: Any
+) -> None:
     sender_gateway_configure(
         sender=org.sender,
         gateway="twilio",
@@ -96,6 +98,10 @@ def test_the_token_is_never_shown_on_the_settings_page(admin_client: Any, org: A
     page = admin_client.get("/settings/carrier/").content.decode()
     assert TOKEN not in page and ACCOUNT in page
     assert TOKEN[-4:] in page  # the last four, so an admin can tell which token is set
+    # The addresses to enter in the Twilio console.
+    public = settings.SCHOOLSMS_PUBLIC_URL
+    assert f"{public}/webhooks/twilio/inbound" in page
+    assert f"{public}/webhooks/twilio/status" in page
 
 
 def test_the_token_stays_out_of_logs_and_errors(fake: FakeTwilio, caplog: Any) -> None:
