@@ -96,11 +96,17 @@ OPT_OUT_WHOLE = (
     "stop messages",
     "unsubscribe please",
     "please unsubscribe",
-    "pare",
-    "parar",
     "para por favor",
-    "baja",
 )
+# Spanish words that ask to stop when a text is only them (and polite words): "ALTO",
+# "Cancelar por favor", "Baja".
+SPANISH_STOP_WORDS = frozenset({"alto", "parar", "pare", "paren", "cancelar", "baja", "detener"})
+# Words that may surround opt-out keywords in a text that is otherwise only those keywords:
+# "STOP please", "stop stop", "Unsubscribe, thank you", "cancelar por favor".
+POLITE = frozenset(
+    {"please", "pls", "plz", "now", "thanks", "thank", "you", "thx", "ty", "por", "favor",
+     "gracias", "ya", "ahora"}
+)  # fmt: skip
 # A negation before a phrase, in the same sentence, turns it around.
 NEGATIONS = frozenset({"dont", "do not", "never", "not", "no", "wont", "cant", "nunca"})
 
@@ -175,10 +181,23 @@ _PHRASES = [p.split() for p in OPT_OUT_PHRASES]
 _WHOLE = frozenset(OPT_OUT_WHOLE)
 
 
+_OPT_OUT_WORDS = frozenset(k.lower().replace(" ", "") for k in OPT_OUT) | SPANISH_STOP_WORDS
+
+
+def _only_opt_out_words(words: list[str]) -> bool:
+    """Opt-out keywords and polite words only, at least one keyword ("opt out" counts as one)."""
+    joined = " ".join(words).replace("opt out", "optout").split()
+    return any(w in _OPT_OUT_WORDS for w in joined) and all(
+        w in _OPT_OUT_WORDS or w in POLITE for w in joined
+    )
+
+
 def opt_out_requested(text: str) -> bool:
-    """Whether a text that is not a keyword still plainly asks to stop (see OPT_OUT_PHRASES)."""
+    """Whether a text that is not a keyword still plainly asks to stop (see OPT_OUT_PHRASES,
+    OPT_OUT_WHOLE and POLITE)."""
     folded = _fold(text)
-    if normalize(folded) in _WHOLE:
+    whole = normalize(folded)
+    if whole in _WHOLE or _only_opt_out_words(whole.split()):
         return True
     for sentence in _SENTENCE_BREAK.split(folded):
         words = _NON_WORD.sub(" ", sentence).split()

@@ -130,6 +130,12 @@ def test_any_text_is_read_without_error_and_normalizing_twice_changes_nothing(te
         "Quítenme de la lista, gracias",
         "Dejen de enviarme mensajes",
         "ＰＬＥＡＳＥ ＳＴＯＰ ＴＥＸＴＩＮＧ ＭＥ",
+        "STOP STOP",
+        "Stop please!",
+        "Unsubscribe, thank you",
+        "opt out please",
+        "Cancelar por favor",
+        "ALTO",
     ],
 )
 def test_texts_that_plainly_ask_to_stop_opt_out(text: str) -> None:
@@ -150,6 +156,10 @@ def test_texts_that_plainly_ask_to_stop_opt_out(text: str) -> None:
         "what time is pickup?",
         "yes please, keep them coming",
         "the end of the day",
+        "cancel the meeting",
+        "el alto de la escuela",
+        "thank you",
+        "please",
     ],
 )
 def test_texts_that_do_not_ask_to_stop_change_nothing(text: str) -> None:

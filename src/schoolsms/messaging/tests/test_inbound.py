@@ -123,8 +123,8 @@ def test_the_contacts_language_picks_the_reply_and_an_admins_wording_wins(org: A
     ReplyText.objects.create(
         organization=org, language="es", kind="opt_out", text="{program}: Baja confirmada."
     )
-    assert text(org, "ALTO por favor", sid="SM2").reply is None  # not a phrase we list
-    assert text(org, "STOP", sid="SM3").reply == f"{program}: Baja confirmada."
+    assert text(org, "ALTO por favor", sid="SM2").reply == f"{program}: Baja confirmada."
+    assert text(org, "STOP", sid="SM3").reply is None  # already opted out
     # An unknown number gets English.
     reply = text(org, "HELP", sid="SM4", phone="+12175550198").reply
     assert reply == BUILT_IN["en"]["help"].replace("{program}", program).replace(

@@ -204,3 +204,17 @@ def test_admins_turn_invitations_after_import_on(admin_client: Any, org: Any) ->
     admin_client.post("/settings/replies/", {"form": "invitations"})
     org.refresh_from_db()
     assert not org.invite_after_import
+
+
+def test_the_contact_page_shows_each_numbers_invitations_and_texts(
+    admin_client: Any, district: Any, committed: Any
+) -> None:
+    with committed():
+        invitations_send(organization=district)
+    run_worker()
+    inbound(admin_client, district, BEA, "Y", "SMy1")
+    contact = district.contacts.get(external_id="b")
+    html = admin_client.get(f"/contacts/{contact.pk}/").content.decode()
+    section = html.split('class="contact-texts"')[1].split("</section>")[0]
+    assert "Opt-in invitation (Spanish)" in section and "Sent" in section
+    assert "Texted “Y” (Opt-in)" in section and "Pending Opt-In → Opted In" in section
