@@ -7,13 +7,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.conf import settings
 
 from schoolsms import testing
 from schoolsms.accounts.models import Organization
 from schoolsms.carriers.services import sender_gateway_configure
 from schoolsms.carriers.twilio import config, transport
 from schoolsms.carriers.twilio.tests.fake_twilio import FakeTwilio
-from schoolsms.messaging.management.commands.worker import PipelineWorker
+from schoolsms.messaging.workers.database import PipelineWorker
+from schoolsms.messaging.workers.rq import RQPipelineWorker
 
 ACCOUNT = "AC" + "1f" * 16
 TOKEN = "9c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f"
@@ -71,9 +73,19 @@ def public(live_server: Any, settings: Any, monkeypatch: Any) -> str:
 
 
 def run_worker(*, horizon: float = 5.0) -> None:
-    """The real worker loop in this process until idle, pausing between polls as the real
-    one does: a worker spinning on SQLite's write lock would starve the webhook requests the
-    live server is serving meanwhile."""
+    """The real worker loop of the configured task backend in this process until idle,
+    pausing between polls as the real one does: a worker spinning on SQLite's write lock
+    would starve the webhook requests the live server is serving meanwhile."""
+    if settings.SCHOOLSMS_TASK_BACKEND == "rq":
+        RQPipelineWorker(
+            until_idle=True,
+            horizon=horizon,
+            sweep_every=0.5,
+            interval=0.02,
+            worker_id="twilio-test-worker",
+            manage_connections=False,
+        ).run()
+        return
     PipelineWorker(
         until_idle=True,
         horizon=horizon,
