@@ -182,7 +182,7 @@ if SCHOOLSMS_TASK_BACKEND not in _TASK_BACKENDS:
     raise ImproperlyConfigured(
         f"SCHOOLSMS_TASK_BACKEND={SCHOOLSMS_TASK_BACKEND!r}: use one of {', '.join(_TASK_BACKENDS)}"
     )
-_QUEUES = ["default", "send", "callbacks", "email"]
+_QUEUES = ["default", "send", "callbacks", "email", "imports"]
 TASKS = {"default": {"BACKEND": _TASK_BACKENDS[SCHOOLSMS_TASK_BACKEND], "QUEUES": _QUEUES}}
 SCHOOLSMS_REDIS_URL = env_str("SCHOOLSMS_REDIS_URL", "redis://127.0.0.1:6379/0")
 if SCHOOLSMS_TASK_BACKEND == "rq":
@@ -227,3 +227,11 @@ LOGGING = {
     # twilio.http_client logs every API request's headers at INFO.
     "loggers": {"axes": {"level": "WARNING"}, "twilio.http_client": {"level": "WARNING"}},
 }
+
+# Imports: uploads larger than this are refused before they are read; dropped roster bundles
+# are taken once unchanged for this many seconds (an SFTP upload may still be writing).
+SCHOOLSMS_MAX_UPLOAD_MB = env_int("SCHOOLSMS_MAX_UPLOAD_MB", 100, minimum=1)
+SCHOOLSMS_SYNC_SETTLE_SECONDS = env_float("SCHOOLSMS_SYNC_SETTLE_SECONDS", 30.0, minimum=0)
+IMPORTS_DIR = VAR_DIR / "imports"
+# Drop folders set on the web page must be inside this one (the command line may name any).
+SCHOOLSMS_DROP_ROOT = Path(env_str("SCHOOLSMS_DROP_ROOT", str(VAR_DIR / "dropbox"))).resolve()
