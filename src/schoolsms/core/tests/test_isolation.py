@@ -29,6 +29,7 @@ from schoolsms import testing
 from schoolsms.accounts.models import ApiToken, Invitation, Organization, Sender
 from schoolsms.accounts.services import api_token_create
 from schoolsms.api import api
+from schoolsms.contacts.models import ImportJob, ImportKind, ImportSource, ImportStatus
 from schoolsms.messaging.models import Broadcast
 from schoolsms.reminders.services import reminder_run_create
 from schoolsms.reports.tests.factories import make_message
@@ -73,6 +74,15 @@ class World:
         )
         make_message(self.b_broadcast, self.b_contact, SECRET_PHONE)
         self.b_run = reminder_run_create(organization=self.b, started_by=self.b_admin)
+        self.b_import = ImportJob.objects.create(
+            organization=self.b,
+            kind=ImportKind.CONTACTS,
+            source=ImportSource.WEB,
+            status=ImportStatus.CONFIRM,
+            filename=f"{SECRET_BROADCAST}.csv",
+            path="/nonexistent/shelbyville.csv",
+            created_by=self.b_admin,
+        )
         api_token_create(user=self.b_admin)
         self.b_token = ApiToken.objects.get(user=self.b_admin)
         invitee = User.objects.create_user("invitee@example.org", "invitee@example.org")
@@ -94,6 +104,7 @@ class World:
         }
         by_route = {
             "contacts:detail": self.b_contact.pk,
+            "contacts:import-": self.b_import.pk,
             "broadcasts:": self.b_broadcast.pk,
             "reminders:": self.b_run.pk,
             "accounts:token-revoke": self.b_token.pk,
@@ -348,6 +359,7 @@ def command_args(world: World, tmp: Any) -> dict[tuple[str, str], list[str]]:
         ("consent", "block"): [SECRET_PHONE],
         ("consent", "unblock"): [SECRET_PHONE],
         ("contacts", "import"): [str(contacts)],
+        ("contacts", "watch"): ["--off"],
         ("flyer", ""): ["--output", str(tmp / "flyer.pdf")],
         ("reminders", "send"): ["--dry-run"],
         ("report", "sms-log"): ["--broadcast", str(world.b_broadcast.pk)],
