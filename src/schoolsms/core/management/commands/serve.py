@@ -12,6 +12,8 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from schoolsms import localfiles
+
 
 class Command(BaseCommand):
     help = "Serve the web app (gunicorn) and run a background worker; Ctrl-C stops both."
@@ -28,6 +30,11 @@ class Command(BaseCommand):
         parser.add_argument("--no-worker", action="store_true", help="serve pages only")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        localfiles.local_files_create()
+        missing = localfiles.database_missing()
+        if missing is not None:
+            self.stderr.write(f"no database at {missing}: creating it (schoolsms migrate)")
+            call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         children: list[tuple[str, subprocess.Popen[bytes]]] = []
         web_cmd = [
