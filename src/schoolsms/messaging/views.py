@@ -11,13 +11,13 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from schoolsms.accounts.access import SEND, org_required
+from schoolsms.accounts.access import SEND, OrgRequest, org_required
 from schoolsms.accounts.models import Organization
 from schoolsms.contacts.models import ContactRole
 from schoolsms.messaging import selectors, services
@@ -33,8 +33,8 @@ def in_org_timezone(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
     """Times on these pages are read and shown in the organization's time zone."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        org: Organization = request.organization  # type: ignore[attr-defined]
+    def wrapper(request: OrgRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        org: Organization = request.organization
         with timezone.override(zoneinfo.ZoneInfo(org.timezone)):
             return view(request, *args, **kwargs)
 
@@ -52,8 +52,8 @@ def subtabs(active: str) -> list[tuple[str, str, bool]]:
     ]
 
 
-def _broadcast(request: HttpRequest, pk: int) -> Broadcast:
-    org = request.organization  # type: ignore[attr-defined]
+def _broadcast(request: OrgRequest, pk: int) -> Broadcast:
+    org = request.organization
     broadcast = selectors.broadcast_get(organization=org, broadcast_id=pk)
     if broadcast is None:
         raise Http404("No such broadcast in this organization.")
@@ -101,8 +101,8 @@ def text_check_context(text: str, organization: Organization) -> dict[str, Any]:
 
 
 @sending_page
-def broadcast_list(request: HttpRequest) -> HttpResponse:
-    org = request.organization  # type: ignore[attr-defined]
+def broadcast_list(request: OrgRequest) -> HttpResponse:
+    org = request.organization
     page = Paginator(selectors.broadcasts_for_org(org), PAGE_SIZE).get_page(request.GET.get("page"))
     counts = selectors.broadcast_counts_many(b.pk for b in page.object_list)
     rows = []
@@ -125,8 +125,8 @@ def broadcast_list(request: HttpRequest) -> HttpResponse:
 
 
 @sending_page
-def broadcast_new(request: HttpRequest) -> HttpResponse:
-    org = request.organization  # type: ignore[attr-defined]
+def broadcast_new(request: OrgRequest) -> HttpResponse:
+    org = request.organization
     schools = selectors.organization_schools(org)
     form = BroadcastForm(request.POST or None, organization=org, schools=schools)
     if request.method == "POST" and form.is_valid():
@@ -136,7 +136,7 @@ def broadcast_new(request: HttpRequest) -> HttpResponse:
                 organization=org,
                 name=data["name"],
                 text=data["text"],
-                created_by=request.user,  # type: ignore[arg-type]
+                created_by=request.user,
                 emergency=data["emergency"],
                 **form.audience_filters(),
             )
@@ -166,17 +166,17 @@ def broadcast_new(request: HttpRequest) -> HttpResponse:
 
 @sending_page
 @require_POST
-def text_check_partial(request: HttpRequest) -> HttpResponse:
+def text_check_partial(request: OrgRequest) -> HttpResponse:
     """The server's word on the text (the page's own counter is only a preview of it)."""
-    context = text_check_context(request.POST.get("text", ""), request.organization)  # type: ignore[attr-defined]
+    context = text_check_context(request.POST.get("text", ""), request.organization)
     return render(request, "messaging/_text_check.html", context)
 
 
 @sending_page
 @require_POST
-def audience_partial(request: HttpRequest) -> HttpResponse:
+def audience_partial(request: OrgRequest) -> HttpResponse:
     """Live recipient count. Reads the raw form: a half-filled form still gets its count."""
-    org = request.organization  # type: ignore[attr-defined]
+    org = request.organization
     kind = request.POST.get("audience", "all")
     roles = [r for r in request.POST.getlist("roles") if r in ContactRole.values]
     schools = request.POST.getlist("schools")
@@ -221,7 +221,7 @@ def poll_seconds(broadcast: Broadcast) -> int:
 
 
 @sending_page
-def broadcast_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def broadcast_detail(request: OrgRequest, pk: int) -> HttpResponse:
     broadcast = _broadcast(request, pk)
     context = {
         **detail_context(broadcast),
@@ -235,13 +235,13 @@ def broadcast_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @sending_page
-def progress_partial(request: HttpRequest, pk: int) -> HttpResponse:
+def progress_partial(request: OrgRequest, pk: int) -> HttpResponse:
     return render(request, "messaging/_progress.html", detail_context(_broadcast(request, pk)))
 
 
 @sending_page
 @require_POST
-def broadcast_send(request: HttpRequest, pk: int) -> HttpResponse:
+def broadcast_send(request: OrgRequest, pk: int) -> HttpResponse:
     broadcast = _broadcast(request, pk)
     form = ScheduleForm(request.POST)
     if not form.is_valid():
@@ -262,7 +262,7 @@ def broadcast_send(request: HttpRequest, pk: int) -> HttpResponse:
 
 @sending_page
 @require_POST
-def broadcast_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def broadcast_cancel(request: OrgRequest, pk: int) -> HttpResponse:
     broadcast = _broadcast(request, pk)
     try:
         services.broadcast_cancel(broadcast=broadcast)
