@@ -103,7 +103,7 @@ def consent_lookup(request: UserRequest, phone: str, org: str | None = None) -> 
                 new_status=e.new_status,
                 source=e.source,
                 text=e.text,
-                actor=(e.actor.email or e.actor.username) if e.actor else None,
+                actor=e.actor_label or None,
                 created_at=e.created_at,
             )
             for e in history
