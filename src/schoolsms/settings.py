@@ -157,7 +157,7 @@ else:
 
 TASKS = {
     "default": {
-        "BACKEND": env_str("SCHOOLSMS_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "BACKEND": "django_tasks_db.DatabaseBackend",
         "QUEUES": ["default", "send", "callbacks", "email"],
     }
 }

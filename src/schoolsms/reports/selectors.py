@@ -18,7 +18,6 @@ from schoolsms.messaging.models import (
     Broadcast,
     DeliveryResult,
     Message,
-    Reason,
 )
 from schoolsms.phones import InvalidPhoneNumber, to_e164
 from schoolsms.reports.keyset import Page, SortKey, page_fetch
@@ -216,7 +215,3 @@ def sms_log_page(
         after=after,
         before=before,
     )
-
-
-def reason_label(code: str) -> str:
-    return Reason(code).label if code in Reason.values else code
