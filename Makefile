@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 PG_URL ?= postgres://postgres@127.0.0.1:5432/schoolsms
 export PORT ?= 8000
 
-.PHONY: run test test-sqlite test-postgres lint bench install clean
+.PHONY: run test test-sqlite test-postgres test-rq lint bench install clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,16 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache --no-logo
 
-# Under CI (CI=true, see .ci/run) nothing may be skipped: a missing Chromium or PostgreSQL fails.
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
+# The pipeline's tests, run again on the RQ task backend (django-tasks-rq on Redis).
+RQ_TESTS := src/schoolsms/messaging/tests/test_pipeline.py \
+	src/schoolsms/messaging/tests/test_pipeline_codes.py \
+	src/schoolsms/messaging/tests/test_quiet_hours.py \
+	src/schoolsms/messaging/tests/test_worker.py
+
+
+# Under CI (CI=true, see .ci/run) nothing may be skipped: a missing Chromium, PostgreSQL or Redis
+# fails the run.
 CHROMIUM := /usr/bin/chromium
 PG_UP = $(BIN)/python -c "import psycopg; psycopg.connect('$(PG_URL)'.rsplit('/',1)[0]+'/postgres', connect_timeout=3).close()" 2>/dev/null
 SUMMARY := $(VENV)/.test-summary
@@ -39,6 +48,7 @@ test: $(STAMP)
 	@echo "lint (ruff, mypy, import contracts): passed" >> $(SUMMARY)
 	@$(MAKE) --no-print-directory test-sqlite
 	@$(MAKE) --no-print-directory test-postgres
+	@$(MAKE) --no-print-directory test-rq
 	@echo; echo "== make test: what ran =="; cat $(SUMMARY); rm -f $(SUMMARY)
 
 test-sqlite: $(STAMP)
@@ -63,6 +73,19 @@ test-postgres: $(STAMP)
 	else \
 		echo "NOTICE: PostgreSQL not reachable at $(PG_URL): skipped the PostgreSQL run"; \
 		echo "PostgreSQL suite: SKIPPED: nothing answers at $(PG_URL) (start PostgreSQL or set PG_URL=...)" >> $(SUMMARY); \
+	fi
+
+test-rq: $(STAMP)
+	@if $(BIN)/python -c "import redis; redis.Redis.from_url('$(REDIS_TEST_URL)', socket_connect_timeout=3).ping()" 2>/dev/null; then \
+		echo "== Redis reachable: running the pipeline tests again on the RQ task backend =="; \
+		env -u DATABASE_URL SCHOOLSMS_TASK_BACKEND=rq SCHOOLSMS_REDIS_URL=$(REDIS_TEST_URL) \
+			$(BIN)/pytest -q -p no:cacheprovider $(RQ_TESTS) \
+		&& echo "RQ task backend (pipeline tests): passed" >> $(SUMMARY); \
+	elif [ "$$CI" = "true" ]; then \
+		echo "FAILED: CI runs the RQ task backend tests but Redis does not answer at $(REDIS_TEST_URL)"; exit 1; \
+	else \
+		echo "NOTICE: Redis not reachable at $(REDIS_TEST_URL): skipped the RQ task backend run"; \
+		echo "RQ task backend (pipeline tests): SKIPPED: Redis does not answer at $(REDIS_TEST_URL)" >> $(SUMMARY); \
 	fi
 
 bench: $(STAMP)
