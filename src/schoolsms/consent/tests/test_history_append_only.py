@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 from django.db import DatabaseError, connection, transaction
 
 from schoolsms import testing
-from schoolsms.accounts.models import Organization
+from schoolsms.accounts.models import Organization, Sender
 from schoolsms.consent.models import ConsentEvent, ConsentRecord
 from schoolsms.consent.services import consent_change
 
@@ -154,29 +154,32 @@ def test_deleting_an_organization_keeps_its_senders_consent_and_history(
 
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_writes_the_names_into_existing_history() -> None:
+    """Only consent goes back to before the migration; the other apps' tables stay as they
+    are, so their rows are made with today's models."""
     from django.db.migrations.executor import MigrationExecutor
 
+    sender = Sender.objects.create(code="67587")
+    org = Organization.objects.create(
+        slug="springfield", name="Springfield District", sender=sender
+    )
+    user = User.objects.create(
+        username="edna", email="edna@springfield.example.org", first_name="Edna"
+    )
     before = [("consent", "0004_drop_unused_status_cover")]
     executor = MigrationExecutor(connection)
     executor.migrate(before)
-    old = executor.loader.project_state(before).apps
-    sender = old.get_model("accounts", "Sender").objects.create(code="67587")
-    org = old.get_model("accounts", "Organization").objects.create(
-        slug="springfield", name="Springfield District", sender=sender
-    )
-    user = old.get_model("auth", "User").objects.create(
-        username="edna", email="edna@springfield.example.org", first_name="Edna"
-    )
-    record = old.get_model("consent", "ConsentRecord").objects.create(
-        sender=sender, phone=PHONE, status="opted_in", changed_at="2026-09-01T12:00:00Z"
-    )
-    OldEvent = old.get_model("consent", "ConsentEvent")
-    common = {"record": record, "new_status": "opted_in", "created_at": record.changed_at}
-    OldEvent.objects.create(source="web", actor=user, organization=org, **common)
-    OldEvent.objects.create(source="keyword", **common)
-
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    try:
+        old = executor.loader.project_state(before).apps
+        record = old.get_model("consent", "ConsentRecord").objects.create(
+            sender_id=sender.pk, phone=PHONE, status="opted_in", changed_at=org.created_at
+        )
+        OldEvent = old.get_model("consent", "ConsentEvent")
+        common = {"record": record, "new_status": "opted_in", "created_at": org.created_at}
+        OldEvent.objects.create(source="web", actor_id=user.pk, organization_id=org.pk, **common)
+        OldEvent.objects.create(source="keyword", **common)
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
     rows = list(
         ConsentEvent.objects.order_by("id").values_list(
             "actor_name", "actor_email", "organization_name"
