@@ -14,6 +14,10 @@ GATEWAYS = {
         "schoolsms.carriers.simulator.gateway.SimulatorGateway",
         "schoolsms.carriers.simulator.config",
     ),
+    "twilio": (
+        "schoolsms.carriers.twilio.transport.TwilioGateway",
+        "schoolsms.carriers.twilio.config",
+    ),
 }
 
 

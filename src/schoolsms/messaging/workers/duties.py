@@ -7,6 +7,7 @@ import time
 from django.db.utils import OperationalError
 from django.utils import timezone
 
+from schoolsms.contacts.sync import roster_folders_check
 from schoolsms.messaging.models import Broadcast, BroadcastStatus, DeliveryResult, Message
 from schoolsms.messaging.tasks import pipeline_sweep
 from schoolsms.operations.services import duties_run_due, heartbeat_beat, worker_name
@@ -47,6 +48,7 @@ class BetweenTasks:
             self._last_sweep = time.monotonic()
             try:
                 pipeline_sweep()
+                roster_folders_check()  # a district's nightly roster, dropped in its folder
             except OperationalError as exc:
                 if not _locked(exc):
                     raise
