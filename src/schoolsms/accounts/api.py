@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import cast
 
 from django.db.models import QuerySet
-from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
+from schoolsms.accounts.access import UserRequest
 from schoolsms.accounts.models import ApiToken, Membership, Organization
 
 router = Router(tags=["organizations"])
@@ -32,7 +32,7 @@ def _quiet_hours(org: Organization) -> str:
     return f"{org.quiet_hours_start:%H:%M}-{org.quiet_hours_end:%H:%M}"
 
 
-def api_memberships(request: HttpRequest) -> QuerySet[Membership]:
+def api_memberships(request: UserRequest) -> QuerySet[Membership]:
     """The memberships the calling token acts in: its user's, within the token's organization
     (a token made before tokens had one acts in all of them)."""
     memberships = Membership.objects.filter(user_id=cast(int, request.user.pk))
@@ -43,7 +43,7 @@ def api_memberships(request: HttpRequest) -> QuerySet[Membership]:
 
 
 def api_membership(
-    request: HttpRequest, org: str | None, roles: tuple[str, ...] | None = None
+    request: UserRequest, org: str | None, roles: tuple[str, ...] | None = None
 ) -> Membership:
     """The caller's membership in `?org=SLUG`, or in their only organization.
 
@@ -68,7 +68,7 @@ def api_membership(
 
 
 @router.get("/organizations", response=list[OrganizationOut], summary="My organizations")
-def organizations_list(request: HttpRequest) -> list[OrganizationOut]:
+def organizations_list(request: UserRequest) -> list[OrganizationOut]:
     memberships = (
         api_memberships(request)
         .select_related("organization", "organization__sender")

@@ -8,7 +8,7 @@ from django.shortcuts import redirect
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
-from schoolsms.accounts.access import SESSION_KEY, current_membership
+from schoolsms.accounts.access import SESSION_KEY, UserRequest, current_membership
 from schoolsms.accounts.models import Membership
 from schoolsms.accounts.selectors import invitations_pending_count
 from schoolsms.core.health import health_check
@@ -52,12 +52,12 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def switch_organization(request: HttpRequest) -> HttpResponse:
+def switch_organization(request: UserRequest) -> HttpResponse:
     try:
         org_id = parse_db_int("organization", request.POST.get("organization", ""))
     except InputError as exc:
         return HttpResponse(exc.messages[0], status=400, content_type="text/plain")
-    mine = Membership.objects.filter(user=request.user)  # type: ignore[misc]
+    mine = Membership.objects.filter(user=request.user)
     if org_id is not None and mine.filter(organization_id=org_id).exists():
         request.session[SESSION_KEY] = org_id
     # Back to the same tab, never to the same object: it belongs to the other organization.
