@@ -7,7 +7,7 @@ from django.utils.module_loading import import_string
 from schoolsms.messaging.gateway import gateway_register
 
 GATEWAYS = {
-    "simulator": "schoolsms.carriers.simulator.gateway.SimulatorGateway",
+    "simulator": "schoolsms.carriers.simulator.transport.SimulatorGateway",
 }
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from schoolsms.messaging import codes
-from schoolsms.messaging.pipeline import failure_decide
+from schoolsms.messaging.codes import failure_decide
 
 TWILIO_TABLE = {
     "21610": ("ineligible", "opted_out", False),
