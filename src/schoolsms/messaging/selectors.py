@@ -7,11 +7,13 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from schoolsms.accounts.models import Organization
 from schoolsms.contacts.models import Contact, PhoneNumber
+from schoolsms.messaging.eligibility import ELIGIBLE, RULES, audience_checked
 from schoolsms.messaging.models import (
     Broadcast,
     BroadcastStatus,
@@ -53,6 +55,31 @@ def audience_preview(
     )
     numbers = PhoneNumber.objects.filter(contact__in=contacts, sms_enabled=True, sms_capable=True)
     return {"contacts": contacts.count(), "numbers": numbers.count()}
+
+
+def audience_breakdown(
+    *,
+    organization: Organization,
+    roles: Sequence[str] = (),
+    schools: Sequence[str] = (),
+    external_ids: Sequence[str] = (),
+) -> dict[str, int]:
+    """Who a text to this audience would reach if it went now: the rows fan-out would make,
+    counted by the eligibility rule that stops them. `{"total": n, "eligible": n}` and one
+    count per rule, in the rules' order (eligibility.RULES), zeros included."""
+    contacts = audience_contacts(
+        organization=organization, roles=roles, schools=schools, external_ids=external_ids
+    )
+    checked, params = audience_checked(organization=organization, contacts=contacts)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT checked.reason, COUNT(*) FROM ({checked}) checked GROUP BY checked.reason",
+            params,
+        )
+        found = {reason: int(n) for reason, n in cursor.fetchall()}
+    counts = {"total": sum(found.values()), "eligible": found.get(ELIGIBLE, 0)}
+    counts.update({rule: found.get(rule, 0) for rule in RULES})
+    return counts
 
 
 def external_ids_missing(*, organization: Organization, external_ids: Iterable[str]) -> list[str]:
