@@ -180,6 +180,10 @@ SCHOOLSMS_SIMULATOR_SCENARIO = env_str(
     str(PACKAGE_DIR / "carriers" / "simulator" / "demo_scenario.csv"),
 )
 
+# Carrier secrets at rest (see schoolsms/sealing.py): Fernet keys, comma-separated, newest
+# first; empty: derived from SECRET_KEY.
+SCHOOLSMS_SECRETS_KEY = env_str("SCHOOLSMS_SECRETS_KEY")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -6,6 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from schoolsms.api import api
+from schoolsms.carriers import views as carrier_views
 from schoolsms.core import views as core_views
 
 urlpatterns = [
@@ -15,6 +16,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("org/switch/", core_views.switch_organization, name="switch-organization"),
     path("api/v1/", api.urls),
+    path("settings/carrier/", carrier_views.carrier_settings, name="carrier-settings"),
 ]
 
 # Each app with pages has urls.py; mounted under its tab.

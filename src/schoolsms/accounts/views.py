@@ -33,6 +33,7 @@ def _subtabs(active: str) -> list[tuple[str, str, bool]]:
         ("Organization", reverse("accounts:organization"), active == "organization"),
         ("Users", reverse("accounts:users"), active == "users"),
         ("API tokens", reverse("accounts:tokens"), active == "tokens"),
+        ("Carrier", reverse("carrier-settings"), False),
     ]
 
 

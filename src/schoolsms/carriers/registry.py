@@ -1,17 +1,27 @@
-"""Every carrier gateway by name: the values `Sender.gateway` may take."""
+"""Every carrier gateway by name: the values `Sender.gateway` may take, and what each needs
+configured."""
 
 from __future__ import annotations
 
 from django.utils.module_loading import import_string
 
+from schoolsms.carriers.options import GatewayConfig
 from schoolsms.messaging.gateway import gateway_register
 
+# name -> (the Gateway class, the module whose CONFIG declares its options)
 GATEWAYS = {
-    "simulator": "schoolsms.carriers.simulator.transport.SimulatorGateway",
+    "simulator": (
+        "schoolsms.carriers.simulator.transport.SimulatorGateway",
+        "schoolsms.carriers.simulator.config",
+    ),
 }
 
 
 def register_all() -> None:
     """Called once the apps are loaded (CarriersConfig.ready)."""
-    for name, path in GATEWAYS.items():
+    for name, (path, _config) in GATEWAYS.items():
         gateway_register(name=name, factory=import_string(path))
+
+
+def gateway_configs() -> dict[str, GatewayConfig]:
+    return {name: import_string(config + ".CONFIG") for name, (_path, config) in GATEWAYS.items()}

@@ -1,4 +1,5 @@
-"""The simulator's settings per sender: the token it signs callbacks with, and its webhook."""
+"""The simulator's configuration: the options a sender may set (none are needed: it is the
+default gateway), the token it signs callbacks with, and its webhook."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from django.conf import settings
 from django.urls import reverse
 
 from schoolsms.accounts.models import Sender
+from schoolsms.carriers.options import GatewayConfig
+
+CONFIG = GatewayConfig(name="simulator", label="Carrier simulator (nothing leaves this server)")
 
 
 def auth_token(sender: Sender) -> str:

@@ -10,7 +10,7 @@ from schoolsms.carriers.simulator.transport import SimulatorGateway
 from schoolsms.messaging.callbacks import inbound_handle
 
 
-def inbound_receive(*, sender: Sender, request: HttpRequest) -> list[str | None]:
+def inbound_texts_take(*, sender: Sender, request: HttpRequest) -> list[str | None]:
     """Act on every text in one inbound webhook request; returns the replies sent."""
     gateway = SimulatorGateway(sender)
     return [

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from schoolsms.accounts.models import Sender
 from schoolsms.carriers import twilio_wire
 from schoolsms.carriers.simulator.config import auth_token
-from schoolsms.carriers.simulator.inbound import inbound_receive
+from schoolsms.carriers.simulator.inbound import inbound_texts_take
 from schoolsms.carriers.simulator.receipts import status_updates_take
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
@@ -49,6 +49,6 @@ def inbound(request: HttpRequest, sender_code: str) -> HttpResponse:
     sender = get_object_or_404(Sender, code=sender_code)
     if not twilio_wire.signature_valid(request, auth_token(sender)):
         return HttpResponseForbidden("bad signature")
-    inbound_receive(sender=sender, request=request)
+    inbound_texts_take(sender=sender, request=request)
     # The reply goes out through the API (so it is recorded), not as TwiML.
     return HttpResponse(EMPTY_TWIML, content_type="text/xml")
