@@ -7,11 +7,13 @@ from django.urls import include, path
 
 from schoolsms.api import api
 from schoolsms.carriers import views as carrier_views
+from schoolsms.core import metrics as core_metrics
 from schoolsms.core import views as core_views
 
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("metrics", core_metrics.metrics, name="metrics"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("org/switch/", core_views.switch_organization, name="switch-organization"),

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from schoolsms.accounts.models import Organization
 from schoolsms.contacts.models import Contact, PhoneNumber
-from schoolsms.messaging.eligibility import ELIGIBLE, RULES, audience_checked
+from schoolsms.messaging.eligibility import ELIGIBLE, audience_checked
 from schoolsms.messaging.models import (
     Broadcast,
     BroadcastStatus,
@@ -57,29 +57,49 @@ def audience_preview(
     return {"contacts": contacts.count(), "numbers": numbers.count()}
 
 
+# What the compose page and the confirmations show, in this order: who gets the text, then
+# each reason a row would be Ineligible to Send (fan-out's own order of checks).
+BREAKDOWN_ORDER = (
+    "",
+    Reason.PENDING_OPT_IN.value,
+    Reason.OPTED_OUT.value,
+    Reason.NOT_OPTED_IN.value,
+    Reason.BLOCKED.value,
+    Reason.NO_SMS_NUMBER.value,
+    Reason.DUPLICATE_NUMBER.value,
+)
+
+
 def audience_breakdown(
     *,
     organization: Organization,
     roles: Sequence[str] = (),
     schools: Sequence[str] = (),
     external_ids: Sequence[str] = (),
-) -> dict[str, int]:
-    """Who a text to this audience would reach if it went now: the rows fan-out would make,
-    counted by the eligibility rule that stops them. `{"total": n, "eligible": n}` and one
-    count per rule, in the rules' order (eligibility.RULES), zeros included."""
+) -> dict[str, Any]:
+    """Who would get the text if the audience went out now, by fan-out's own rules (the one
+    definition in messaging.eligibility): `{"contacts": n, "rows": n, "to_send": n,
+    "by_reason": {reason: n}}`, where rows are the message rows fan-out would write (one per
+    contact and SMS number, one for a contact with none), `to_send` those it would text, and
+    by_reason every Ineligible to Send reason (in BREAKDOWN_ORDER, zeros included)."""
     contacts = audience_contacts(
         organization=organization, roles=roles, schools=schools, external_ids=external_ids
     )
     checked, params = audience_checked(organization=organization, contacts=contacts)
+    by_reason = {code: 0 for code in BREAKDOWN_ORDER if code}
+    to_send = rows = 0
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT checked.reason, COUNT(*) FROM ({checked}) checked GROUP BY checked.reason",
             params,
         )
-        found = {reason: int(n) for reason, n in cursor.fetchall()}
-    counts = {"total": sum(found.values()), "eligible": found.get(ELIGIBLE, 0)}
-    counts.update({rule: found.get(rule, 0) for rule in RULES})
-    return counts
+        for reason, n in cursor.fetchall():
+            rows += n
+            if reason == ELIGIBLE:
+                to_send = n
+            else:
+                by_reason[reason] = by_reason.get(reason, 0) + n
+    return {"contacts": contacts.count(), "rows": rows, "to_send": to_send, "by_reason": by_reason}
 
 
 def external_ids_missing(*, organization: Organization, external_ids: Iterable[str]) -> list[str]:
