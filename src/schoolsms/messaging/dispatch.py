@@ -6,13 +6,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import reduce
+from operator import or_
 from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from schoolsms.messaging.eligibility import audience_checked
-from schoolsms.messaging.models import Broadcast, BroadcastStatus
+from schoolsms.messaging.invitations import invitation_fan_out, language_q
+from schoolsms.messaging.models import Broadcast, BroadcastKind, BroadcastStatus
 from schoolsms.messaging.selectors import audience_contacts
 from schoolsms.messaging.transitions import fan_out_sql
 
@@ -62,6 +65,8 @@ def _fan_out(*, broadcast_id: int, now: dt.datetime) -> int | None:
         if claimed != 1:
             return None
         broadcast = Broadcast.objects.select_related("organization").get(pk=broadcast_id)
+        if broadcast.kind == BroadcastKind.INVITATION:
+            return invitation_fan_out(broadcast=broadcast, now=now)
         org = broadcast.organization
         contacts = audience_contacts(
             organization=org,
@@ -69,6 +74,10 @@ def _fan_out(*, broadcast_id: int, now: dt.datetime) -> int | None:
             schools=broadcast.audience_schools,
             external_ids=broadcast.audience_external_ids,
         )
+        if broadcast.audience_languages:
+            contacts = contacts.filter(
+                reduce(or_, (language_q(code) for code in broadcast.audience_languages))
+            )
         checked, params = audience_checked(organization=org, contacts=contacts)
         stamp = connection.ops.adapt_datetimefield_value(now)
         with connection.cursor() as cursor, _roomy_page_cache(cursor):

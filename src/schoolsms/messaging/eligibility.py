@@ -28,20 +28,26 @@ RULES: tuple[str, ...] = (
 ELIGIBLE = ""  # the reason of a number no rule stops
 
 
-def reason_case(*, phone: str, blocked: str, consent: str, duplicate: str | None) -> str:
+def reason_case(
+    *, phone: str, blocked: str, consent: str, duplicate: str | None, pending_ok: bool = False
+) -> str:
     """An SQL CASE giving the first rule that stops a number, or '' when none does.
 
     `phone`: the number (NULL when the contact has no SMS number); `blocked`: a condition true
     when the number is on the block list; `consent`: the number's consent status on the sender
     (NULL without a record); `duplicate`: a condition true when an earlier recipient of the
-    same text has the number (None where that cannot happen)."""
+    same text has the number (None where that cannot happen); `pending_ok`: Pending Opt-In
+    does not stop it (an opt-in invitation is for exactly those numbers)."""
     duplicate_rule = f"WHEN {duplicate} THEN '{Reason.DUPLICATE_NUMBER.value}'" if duplicate else ""
+    pending = ConsentStatus.PENDING_OPT_IN.value
+    pending_rule = (
+        "" if pending_ok else f"WHEN {consent} = '{pending}' THEN '{Reason.PENDING_OPT_IN.value}'"
+    )
     return f"""CASE
             WHEN {phone} IS NULL THEN '{Reason.NO_SMS_NUMBER.value}'
             WHEN {blocked} THEN '{Reason.BLOCKED.value}'
             WHEN {consent} = '{ConsentStatus.OPTED_OUT.value}' THEN '{Reason.OPTED_OUT.value}'
-            WHEN {consent} = '{ConsentStatus.PENDING_OPT_IN.value}'
-                THEN '{Reason.PENDING_OPT_IN.value}'
+            {pending_rule}
             WHEN {consent} IS NULL THEN '{Reason.NOT_OPTED_IN.value}'
             {duplicate_rule}
             ELSE '{ELIGIBLE}'
@@ -101,12 +107,18 @@ def audience_checked(
     return sql, [*params, organization.sender_id, organization.pk, *params]
 
 
-def numbers_checked(*, organization: Organization, phones: list[str]) -> tuple[str, list[Any]]:
+def numbers_checked(
+    *, organization: Organization, phones: list[str], invitation: bool = False
+) -> tuple[str, list[Any]]:
     """A SELECT of (phone, reason) for the given numbers as they stand now (no duplicate
-    rule: that is decided once, at fan-out)."""
+    rule: that is decided once, at fan-out; for an `invitation`, Pending Opt-In passes)."""
     values = ", ".join(["(%s)"] * len(phones))
     case = reason_case(
-        phone="wanted.phone", blocked="bn.id IS NOT NULL", consent="cr.status", duplicate=None
+        phone="wanted.phone",
+        blocked="bn.id IS NOT NULL",
+        consent="cr.status",
+        duplicate=None,
+        pending_ok=invitation,
     )
     sql = (
         f"WITH wanted(phone) AS (VALUES {values}) "

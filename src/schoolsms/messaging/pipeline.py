@@ -25,7 +25,7 @@ from schoolsms.messaging import codes, transitions
 from schoolsms.messaging.codes import failure_decide
 from schoolsms.messaging.failures import after_failures, opt_out_by_carrier
 from schoolsms.messaging.gateway import Gateway, OutboundMessage, SendOutcome, gateway_for
-from schoolsms.messaging.models import Broadcast, BroadcastStatus, Message
+from schoolsms.messaging.models import Broadcast, BroadcastKind, BroadcastStatus, Message
 from schoolsms.messaging.quiet_hours import quiet_until
 from schoolsms.messaging.recheck import ineligible_now
 from schoolsms.messaging.selectors import next_attempt_at, runnable_exists
@@ -199,7 +199,11 @@ def _recheck(
     organization = broadcast.organization
     claim = _db(claimed_at)
     stamp = _db(timezone.now())
-    ineligible = ineligible_now(organization=organization, phones=[r.phone for r in rows])
+    ineligible = ineligible_now(
+        organization=organization,
+        phones=[r.phone for r in rows],
+        invitation=broadcast.kind == BroadcastKind.INVITATION,
+    )
     transitions.claimed_mark_ineligible(
         [(ineligible[r.phone], stamp, r.id, claim) for r in rows if r.phone in ineligible]
     )

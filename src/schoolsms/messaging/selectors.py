@@ -16,8 +16,10 @@ from schoolsms.contacts.models import Contact, PhoneNumber
 from schoolsms.messaging.eligibility import ELIGIBLE, audience_checked
 from schoolsms.messaging.models import (
     Broadcast,
+    BroadcastKind,
     BroadcastStatus,
     DeliveryResult,
+    InboundText,
     Message,
     Reason,
 )
@@ -230,4 +232,26 @@ def _never_tried_exists(broadcast_id: int) -> bool:
         .values_list("id", flat=True)
         .first()
         is not None
+    )
+
+
+def inbound_texts(*, organization: Organization, phone: str) -> QuerySet[InboundText]:
+    """What a number texted to the organization's sender (keywords and anything else), oldest
+    first, with the consent change each made. Consent belongs to the sender, so texts taken for
+    another organization sharing it are listed too: they changed this number's status here."""
+    return (
+        InboundText.objects.filter(sender_id=organization.sender_id, phone=phone)
+        .select_related("consent_event")
+        .order_by("received_at", "id")
+    )
+
+
+def invitations_of(*, organization: Organization, phone: str) -> QuerySet[Message]:
+    """The opt-in invitations the organization made for a number, oldest first."""
+    return (
+        Message.objects.filter(
+            organization=organization, phone=phone, broadcast__kind=BroadcastKind.INVITATION
+        )
+        .select_related("broadcast")
+        .order_by("id")
     )

@@ -48,6 +48,7 @@ _N, _G, _S, _I, _F = (
 EDGES: tuple[Edge, ...] = (
     Edge(NEW, _N, "fan_out_sql"),
     Edge(NEW, _I, "fan_out_sql"),
+    Edge(NEW, _N, "invitation_rows_sql"),
     Edge(_N, _G, "rows_claim"),
     Edge(_G, _I, "claimed_mark_ineligible"),
     Edge(_G, _N, "claimed_hold"),
@@ -97,6 +98,22 @@ SELECT %s, %s, %s, checked.contact_id, checked.phone,
     checked.reason, '', 0, %s, %s
 FROM ({checked}) checked
 ORDER BY checked.contact_id, checked.position
+"""
+
+
+def invitation_rows_sql(invitable: str) -> str:
+    """The INSERT that makes an opt-in invitation's rows, all Not Sent Yet: `invitable` is a
+    SELECT of (contact_id, phone) (see invitations). Named parameters: broadcast, org, sender,
+    now, then the SELECT's own."""
+    return f"""
+INSERT INTO messaging_message (
+    broadcast_id, organization_id, sender_id, contact_id, phone,
+    result, reason, carrier_code, attempts, created_at, updated_at
+)
+SELECT %(broadcast)s, %(org)s, %(sender)s, invitable.contact_id, invitable.phone,
+    '{NOT_SENT}', '', '', 0, %(now)s, %(now)s
+FROM ({invitable}) invitable
+ORDER BY invitable.contact_id, invitable.phone
 """
 
 

@@ -17,7 +17,7 @@ from schoolsms import testing
 from schoolsms.accounts.models import Organization
 from schoolsms.messaging import transitions
 from schoolsms.messaging.dispatch import broadcast_fan_out
-from schoolsms.messaging.models import Broadcast, BroadcastStatus, Message
+from schoolsms.messaging.models import Broadcast, BroadcastKind, BroadcastStatus, Message
 from schoolsms.messaging.transitions import EDGES, NEW, Edge
 
 NOT_SENT, SENDING, SENT = "Not Sent Yet", "Sending", "Sent"
@@ -79,6 +79,23 @@ def test_fan_out_makes_rows_not_sent_yet_or_ineligible(org: Organization) -> Non
         "+12175550101": "not_sent_yet",
         "+12175550102": "ineligible",
     }
+
+
+@edge(NEW, NOT_SENT, "invitation_rows_sql")
+def test_an_invitation_makes_rows_for_pending_numbers(org: Organization) -> None:
+    testing.create_contact(org, "pending", ["+12175550103"], consent="pending")
+    testing.create_contact(org, "in", ["+12175550104"], consent="opted_in")
+    broadcast = Broadcast.objects.create(
+        organization=org,
+        name="Invitation",
+        text="Reply Y to get texts.",
+        status=BroadcastStatus.SENDING,
+        kind=BroadcastKind.INVITATION,
+    )
+    assert broadcast_fan_out(broadcast_id=broadcast.pk) == 1
+    assert list(Message.objects.values_list("phone", "result", "reason")) == [
+        ("+12175550103", "not_sent_yet", "")
+    ]
 
 
 # -- a worker's claim --------------------------------------------------------------------------

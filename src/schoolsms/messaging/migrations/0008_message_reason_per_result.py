@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0002_checks_without_in'),
         ('contacts', '0002_checks_without_in'),
-        ('messaging', '0005_throttle_chunks'),
+        ('messaging', '0007_invitations'),
     ]
 
     operations = [
