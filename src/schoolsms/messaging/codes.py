@@ -145,14 +145,6 @@ def code_outcome(family: str, code: str | int) -> CodeOutcome:
     return CODES.get((family, normalize(family, code)), UNKNOWN)
 
 
-def is_opt_out(family: str, code: str | int) -> bool:
-    return code_outcome(family, code).records_opted_out
-
-
-def allowed_attempts(outcome: CodeOutcome, limit: int) -> int:
-    return outcome.allowed_attempts(limit)
-
-
 def stored_code(family: str, code: str | int) -> str:
     """How a code is kept on the message row: Twilio codes bare, others with their family."""
     value = normalize(family, code)
