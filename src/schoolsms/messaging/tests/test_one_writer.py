@@ -42,6 +42,18 @@ def _strings(tree: ast.AST) -> list[tuple[int, str]]:
     return found
 
 
+def _receiver(func: ast.Attribute) -> str | None:
+    """The model a call like `InboundText.objects.create(...)` is made on (other models have
+    a carrier_message_id or a reason of their own); None when the chain starts from a
+    variable (`rows.update(...)`), which may hold message rows."""
+    node: ast.expr = func
+    while isinstance(node, ast.Attribute | ast.Call):
+        node = node.value if isinstance(node, ast.Attribute) else node.func
+    if isinstance(node, ast.Name) and node.id[:1].isupper():
+        return node.id
+    return None
+
+
 def writes_in(source: str, *, where: str, area: str) -> list[str]:
     """The writes of the lifecycle columns in one module's source (`area`: its app)."""
     columns = COLUMNS if area in MESSAGE_AREAS else UNAMBIGUOUS
@@ -53,6 +65,7 @@ def writes_in(source: str, *, where: str, area: str) -> list[str]:
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
             and node.func.attr in ORM_WRITES
+            and _receiver(node.func) in ("Message", None)
         ):
             for keyword in node.keywords:
                 if keyword.arg in columns:
@@ -85,6 +98,8 @@ def test_the_check_finds_each_kind_of_write() -> None:
     samples = {
         "orm": "Message.objects.filter(pk=1).update(result='sent')\n",
         "create": "Message.objects.create(reason='blocked')\n",
+        "variable": "rows = Message.objects.filter(pk=1)\nrows.update(carrier_message_id='SM1')\n",
+        "other_model": "InboundText.objects.create(carrier_message_id='SM1')\n",
         "attribute": "message.delivered_at = now\nmessage.save()\n",
         "sql": 'sql = f"UPDATE {table} SET sent_at = %s WHERE id = %s"\n',
         "insert": "sql = 'INSERT INTO messaging_message (result) SELECT 1'\n",
@@ -93,6 +108,6 @@ def test_the_check_finds_each_kind_of_write() -> None:
     caught = {
         name for name, text in samples.items() if writes_in(text, where=name, area="messaging")
     }
-    assert caught == {"orm", "create", "attribute", "sql", "insert"}
+    assert caught == {"orm", "create", "variable", "attribute", "sql", "insert"}
     # Elsewhere, `reason` and `sent_at` belong to other models (the block list, reminders).
     assert not writes_in(samples["create"], where="create", area="consent")
