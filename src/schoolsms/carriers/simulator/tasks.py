@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.utils import timezone
-from django_tasks import task
+from django_tasks import task, task_backends
 from django_tasks_db.models import DBTaskResult, get_date_max
 
 from schoolsms.carriers.simulator.receipts import HOLD_SECONDS, callbacks_deliver
@@ -14,7 +14,8 @@ from schoolsms.carriers.simulator.receipts import HOLD_SECONDS, callbacks_delive
 BATCH = 5000
 
 
-@task(queue_name="callbacks", priority=10)
+# Receipts go ahead of other work where the task backend knows priorities (RQ does not).
+@task(queue_name="callbacks", priority=10 if task_backends["default"].supports_priority else 0)
 def simulator_callbacks_task(sender_code: str) -> dict[str, Any]:
     """Settle every message of the sender whose callback delay has passed and post its
     callbacks; again at once while a full batch was due, or shortly for callbacks held back.
