@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
+from schoolsms.accounts.access import UserRequest
 from schoolsms.accounts.models import Membership, Organization
 
 router = Router(tags=["organizations"])
@@ -30,13 +30,13 @@ def _quiet_hours(org: Organization) -> str:
 
 
 def api_membership(
-    request: HttpRequest, org: str | None, roles: tuple[str, ...] | None = None
+    request: UserRequest, org: str | None, roles: tuple[str, ...] | None = None
 ) -> Membership:
     """The caller's membership in `?org=SLUG`, or in their only organization.
 
     404 for an organization the caller is not a member of (it might as well not exist),
     400 when the caller has several and did not say which, 403 when the role is not enough."""
-    memberships = Membership.objects.filter(user=request.user).select_related(  # type: ignore[misc]
+    memberships = Membership.objects.filter(user=request.user).select_related(
         "organization", "organization__sender"
     )
     if org:
@@ -57,9 +57,9 @@ def api_membership(
 
 
 @router.get("/organizations", response=list[OrganizationOut], summary="My organizations")
-def organizations_list(request: HttpRequest) -> list[OrganizationOut]:
+def organizations_list(request: UserRequest) -> list[OrganizationOut]:
     memberships = (
-        Membership.objects.filter(user=request.user)  # type: ignore[misc]
+        Membership.objects.filter(user=request.user)
         .select_related("organization", "organization__sender")
         .order_by("organization__slug")
     )

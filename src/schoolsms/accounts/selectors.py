@@ -6,7 +6,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from schoolsms.accounts.models import ApiToken, Membership, Organization
+from schoolsms.accounts.models import ApiToken, Organization
 
 
 def organizations_for_user(user: User | AnonymousUser) -> QuerySet[Organization]:
@@ -17,12 +17,6 @@ def organizations_for_user(user: User | AnonymousUser) -> QuerySet[Organization]
         .select_related("sender")
         .order_by("name")
     )
-
-
-def membership_get(*, user: User | AnonymousUser, organization: Organization) -> Membership | None:
-    if not user.is_authenticated:
-        return None
-    return Membership.objects.filter(user=user, organization=organization).first()
 
 
 def user_for_api_key(key: str) -> User | None:

@@ -6,13 +6,13 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from schoolsms.accounts import services
-from schoolsms.accounts.access import ADMIN, org_required
+from schoolsms.accounts.access import ADMIN, OrgRequest, org_required
 from schoolsms.accounts.forms import (
     OrganizationForm,
     RoleForm,
@@ -51,8 +51,8 @@ def _sender_is_shared(org: Organization) -> bool:
 
 
 @org_required(ADMIN)
-def organization_settings(request: HttpRequest) -> HttpResponse:
-    org: Organization = request.organization  # type: ignore[attr-defined]
+def organization_settings(request: OrgRequest) -> HttpResponse:
+    org: Organization = request.organization
     shared = _sender_is_shared(org)
     org_form = OrganizationForm(
         initial={"name": org.name, "timezone": org.timezone, "quiet_hours": quiet_hours_text(org)}
@@ -100,8 +100,8 @@ def organization_settings(request: HttpRequest) -> HttpResponse:
 
 
 @org_required(ADMIN)
-def users(request: HttpRequest) -> HttpResponse:
-    org: Organization = request.organization  # type: ignore[attr-defined]
+def users(request: OrgRequest) -> HttpResponse:
+    org: Organization = request.organization
     form = UserAddForm()
     status = 200
     if request.method == "POST":
@@ -138,13 +138,13 @@ def users(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @org_required(ADMIN)
-def user_role(request: HttpRequest) -> HttpResponse:
+def user_role(request: OrgRequest) -> HttpResponse:
     form = RoleForm(request.POST)
     if not form.is_valid():
         return HttpResponse("Choose a role.", status=400)
     try:
         membership = services.membership_role_set(
-            organization=request.organization,  # type: ignore[attr-defined]
+            organization=request.organization,
             user_id=form.cleaned_data["user_id"],
             role=form.cleaned_data["role"],
         )
@@ -159,21 +159,21 @@ def user_role(request: HttpRequest) -> HttpResponse:
 
 
 @org_required(ADMIN)
-def tokens(request: HttpRequest) -> HttpResponse:
+def tokens(request: OrgRequest) -> HttpResponse:
     form = TokenCreateForm()
     status = 200
     if request.method == "POST":
         form = TokenCreateForm(request.POST)
         if form.is_valid():
             key = services.api_token_create(
-                user=request.user,  # type: ignore[arg-type]
+                user=request.user,
                 name=form.cleaned_data["name"],
             )
             request.session[_KEY_ONCE] = {"key": key, "name": form.cleaned_data["name"]}
             return redirect("accounts:tokens")
         status = 400
     context = {
-        "tokens": ApiToken.objects.filter(user=request.user).order_by("-created_at"),  # type: ignore[misc]
+        "tokens": ApiToken.objects.filter(user=request.user).order_by("-created_at"),
         "form": form,
         "new_key": request.session.pop(_KEY_ONCE, None),
         "subtabs": _subtabs("tokens"),
@@ -183,9 +183,9 @@ def tokens(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @org_required(ADMIN)
-def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def token_revoke(request: OrgRequest, pk: int) -> HttpResponse:
     if not is_confirmed(request):
-        token = ApiToken.objects.filter(user=request.user, pk=pk).first()  # type: ignore[misc]
+        token = ApiToken.objects.filter(user=request.user, pk=pk).first()
         if token is None:
             raise Http404("No such token.")
         used = f"last used {token.last_used_at:%b %-d, %Y}" if token.last_used_at else "never used"
@@ -200,7 +200,7 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
             back_url=reverse("accounts:tokens"),
             danger=True,
         )
-    if not services.api_token_revoke(user=request.user, token_id=pk):  # type: ignore[arg-type]
+    if not services.api_token_revoke(user=request.user, token_id=pk):
         raise Http404("No such token.")
     messages.success(request, "The token is revoked: requests using it are refused from now on.")
     return redirect("accounts:tokens")

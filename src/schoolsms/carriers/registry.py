@@ -14,6 +14,10 @@ GATEWAYS = {
         "schoolsms.carriers.simulator.transport.SimulatorGateway",
         "schoolsms.carriers.simulator.config",
     ),
+    "twilio": (
+        "schoolsms.carriers.twilio.transport.TwilioGateway",
+        "schoolsms.carriers.twilio.config",
+    ),
 }
 
 

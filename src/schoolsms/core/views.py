@@ -8,7 +8,7 @@ from django.shortcuts import redirect
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
-from schoolsms.accounts.access import SESSION_KEY, current_membership
+from schoolsms.accounts.access import SESSION_KEY, UserRequest, current_membership
 from schoolsms.accounts.models import Membership
 from schoolsms.core.health import health_check
 
@@ -48,9 +48,9 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def switch_organization(request: HttpRequest) -> HttpResponse:
+def switch_organization(request: UserRequest) -> HttpResponse:
     org_id = request.POST.get("organization", "")
-    mine = Membership.objects.filter(user=request.user)  # type: ignore[misc]
+    mine = Membership.objects.filter(user=request.user)
     if org_id.isdigit() and mine.filter(organization_id=int(org_id)).exists():
         request.session[SESSION_KEY] = int(org_id)
     # Back to the same tab, never to the same object: it belongs to the other organization.

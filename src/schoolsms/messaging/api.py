@@ -7,12 +7,11 @@ from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination, paginate
 
-from schoolsms.accounts.access import SEND
+from schoolsms.accounts.access import SEND, UserRequest
 from schoolsms.accounts.api import api_membership
 from schoolsms.accounts.models import Membership
 from schoolsms.messaging import selectors, services
@@ -110,7 +109,7 @@ def _http_error(exc: ValidationError) -> HttpError:
     return HttpError(status, "; ".join(exc.messages))
 
 
-def _get(request: HttpRequest, broadcast_id: int, *, write: bool) -> Broadcast:
+def _get(request: UserRequest, broadcast_id: int, *, write: bool) -> Broadcast:
     """A broadcast of one of the caller's organizations; another organization's is a 404."""
     user_id = cast(int, request.user.pk)  # TokenAuth set an authenticated user
     broadcast = (
@@ -133,7 +132,7 @@ def _get(request: HttpRequest, broadcast_id: int, *, write: bool) -> Broadcast:
 
 @router.get("/", response=list[BroadcastOut], summary="List broadcasts, newest first")
 @paginate(LimitOffsetPagination)
-def broadcasts_list(request: HttpRequest, org: str | None = None) -> QuerySet[Broadcast]:
+def broadcasts_list(request: UserRequest, org: str | None = None) -> QuerySet[Broadcast]:
     membership = api_membership(request, org)
     return selectors.broadcasts_for_org(membership.organization).select_related("organization")
 
@@ -143,14 +142,14 @@ def broadcasts_list(request: HttpRequest, org: str | None = None) -> QuerySet[Br
     response={201: BroadcastDetailOut, **ERRORS},
     summary="Create a draft broadcast (checks its text and audience)",
 )
-def broadcasts_create(request: HttpRequest, payload: BroadcastIn) -> Status[Broadcast]:
+def broadcasts_create(request: UserRequest, payload: BroadcastIn) -> Status[Broadcast]:
     membership = api_membership(request, payload.org, SEND)
     try:
         broadcast = services.broadcast_create(
             organization=membership.organization,
             name=payload.name,
             text=payload.text,
-            created_by=request.user,  # type: ignore[arg-type]
+            created_by=request.user,
             roles=payload.roles,
             schools=payload.schools,
             external_ids=payload.external_ids,
@@ -162,7 +161,7 @@ def broadcasts_create(request: HttpRequest, payload: BroadcastIn) -> Status[Broa
 
 
 @router.get("/{broadcast_id}", response={200: BroadcastDetailOut, **ERRORS}, summary="Show one")
-def broadcasts_show(request: HttpRequest, broadcast_id: int) -> Broadcast:
+def broadcasts_show(request: UserRequest, broadcast_id: int) -> Broadcast:
     return _get(request, broadcast_id, write=False)
 
 
@@ -172,7 +171,7 @@ def broadcasts_show(request: HttpRequest, broadcast_id: int) -> Broadcast:
     summary="Send a draft now, or schedule it with `at`",
 )
 def broadcasts_send(
-    request: HttpRequest, broadcast_id: int, payload: SendIn | None = None
+    request: UserRequest, broadcast_id: int, payload: SendIn | None = None
 ) -> Broadcast:
     broadcast = _get(request, broadcast_id, write=True)
     at = payload.at if payload else None
@@ -190,7 +189,7 @@ def broadcasts_send(
     response={200: BroadcastDetailOut, **ERRORS},
     summary="Cancel a broadcast that is not finished",
 )
-def broadcasts_cancel(request: HttpRequest, broadcast_id: int) -> Broadcast:
+def broadcasts_cancel(request: UserRequest, broadcast_id: int) -> Broadcast:
     broadcast = _get(request, broadcast_id, write=True)
     try:
         broadcast = services.broadcast_cancel(broadcast=broadcast)
