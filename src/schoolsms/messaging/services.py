@@ -21,6 +21,7 @@ from schoolsms.messaging import selectors
 from schoolsms.messaging.invitations import invitable_counts
 from schoolsms.messaging.models import Broadcast, BroadcastKind, BroadcastStatus, ReplyKind
 from schoolsms.messaging.replies import LANGUAGES, reply_text
+from schoolsms.messaging.tasks import broadcast_dispatch_task
 from schoolsms.messaging.text import text_check
 
 # A schedule a little in the past is "now" (a slow form, clock skew); further back is a mistake.
@@ -218,8 +219,6 @@ def broadcast_draft_delete(*, broadcast: Broadcast) -> None:
 
 def broadcast_send(*, broadcast: Broadcast, at: dt.datetime | None = None) -> Broadcast:
     """Move a draft to scheduled and queue its dispatch, now or at `at`."""
-    from schoolsms.messaging.tasks import broadcast_dispatch_task
-
     now = timezone.now()
     if at is not None:
         if timezone.is_naive(at):
