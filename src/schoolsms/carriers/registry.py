@@ -11,8 +11,12 @@ from schoolsms.messaging.gateway import gateway_register
 # name -> (the Gateway class, the module whose CONFIG declares its options)
 GATEWAYS = {
     "simulator": (
-        "schoolsms.carriers.simulator.gateway.SimulatorGateway",
+        "schoolsms.carriers.simulator.transport.SimulatorGateway",
         "schoolsms.carriers.simulator.config",
+    ),
+    "twilio": (
+        "schoolsms.carriers.twilio.transport.TwilioGateway",
+        "schoolsms.carriers.twilio.config",
     ),
 }
 

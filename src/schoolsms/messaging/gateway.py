@@ -10,14 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import Literal, Protocol
 
 from django.http import HttpRequest
 
 from schoolsms.accounts.models import Sender
-
-if TYPE_CHECKING:
-    from schoolsms.messaging.models import Message
+from schoolsms.messaging.models import Message
 
 
 @dataclass(frozen=True)
@@ -96,6 +94,8 @@ class Gateway(Protocol):
         """A keyword reply (STOP, START, HELP): not a broadcast row."""
         ...
 
+    # Optional: `concurrency`, how many messages of one send_batch go out at once (requests
+    # in flight); a rate-limited sender's chunks grow to use it. Absent: 1.
     # Optional: `poll(*, until: float)` uses the time a throttled sender waits for its next
     # slot (epoch seconds) to read what the carrier has sent meanwhile (receipts), returning
     # by then. Gateways without it simply sleep.

@@ -16,11 +16,13 @@ from django.utils import timezone
 
 from schoolsms.accounts.models import Organization
 from schoolsms.contacts.models import ContactRole
+from schoolsms.inputs import check_schedule, refuse_control_characters
 from schoolsms.messaging import selectors
 from schoolsms.messaging.invitations import invitable_counts
 from schoolsms.messaging.languages import language_name
 from schoolsms.messaging.models import Broadcast, BroadcastKind, BroadcastStatus, ReplyKind
 from schoolsms.messaging.replies import LANGUAGES, reply_text
+from schoolsms.messaging.tasks import broadcast_dispatch_task
 from schoolsms.messaging.text import text_check
 
 # A schedule a little in the past is "now" (a slow form, clock skew); further back is a mistake.
@@ -55,9 +57,21 @@ def parse_external_ids(data: str) -> list[str]:
     return list(dict.fromkeys(x for x in ids if x))
 
 
+def validate_name(name: str) -> str:
+    """The broadcast's name as it will be stored (stripped), or ValidationError."""
+    name = name.strip()
+    if not name:
+        raise ValidationError("the broadcast name is empty")
+    if len(name) > 200:
+        raise ValidationError("the broadcast name is longer than 200 characters")
+    refuse_control_characters("name", name)
+    return name
+
+
 def validate_text(*, organization: Organization, text: str) -> None:
     if not text.strip():
         raise ValidationError("the message text is empty")
+    refuse_control_characters("text", text, multiline=True)
     check = text_check(text)
     limit = organization.segment_limit
     if check.segments > limit:
@@ -145,11 +159,7 @@ def _checked(
     texts: Mapping[str, str],
 ) -> dict[str, Any]:
     """A broadcast's fields after checking its name, texts and audience."""
-    name = name.strip()
-    if not name:
-        raise ValidationError("the broadcast name is empty")
-    if len(name) > 200:
-        raise ValidationError("the broadcast name is longer than 200 characters")
+    name = validate_name(name)
     validate_text(organization=organization, text=text)
     others = validate_texts(organization=organization, texts=texts)
     roles = list(dict.fromkeys(r.strip().lower() for r in roles if r.strip()))
@@ -243,12 +253,11 @@ def broadcast_draft_delete(*, broadcast: Broadcast) -> None:
 
 def broadcast_send(*, broadcast: Broadcast, at: dt.datetime | None = None) -> Broadcast:
     """Move a draft to scheduled and queue its dispatch, now or at `at`."""
-    from schoolsms.messaging.tasks import broadcast_dispatch_task
-
     now = timezone.now()
     if at is not None:
         if timezone.is_naive(at):
             raise ValueError("`at` must be timezone-aware")
+        check_schedule("at", at)
         if at < now - SCHEDULE_GRACE:
             raise ValidationError(
                 f"the scheduled time {at.isoformat(timespec='minutes')} is in the past"

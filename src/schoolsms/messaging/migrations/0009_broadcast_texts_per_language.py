@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('messaging', '0007_invitations'),
+        ('messaging', '0008_message_reason_per_result'),
     ]
 
     operations = [

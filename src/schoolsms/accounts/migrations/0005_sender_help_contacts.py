@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0003_invite_after_import'),
+        ('accounts', '0004_invitations_token_organization'),
     ]
 
     operations = [
