@@ -158,9 +158,7 @@ def rows_claim(
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, [stamp, stamp, broadcast_id, stamp, after_id, limit, broadcast_id])
         rows = cursor.fetchall()
-    return sorted(
-        (Claimed(int(i), p, int(a), lang) for i, p, a, lang in rows), key=lambda c: c.id
-    )
+    return sorted((Claimed(int(i), p, int(a), lang) for i, p, a, lang in rows), key=lambda c: c.id)
 
 
 def _complete_claims(sql_set: str, params: Sequence[Sequence[Any]]) -> None:
