@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "schoolsms.messaging",
     "schoolsms.carriers",
     "schoolsms.carriers.simulator",
+    "schoolsms.carriers.smpp",
     "schoolsms.reports",
     "schoolsms.reminders",
 ]

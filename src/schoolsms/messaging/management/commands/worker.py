@@ -21,6 +21,11 @@ from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult, get_date_max
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
+from schoolsms.messaging.gateway import (
+    gateway_connections_busy,
+    gateway_connections_close,
+    gateway_connections_keep,
+)
 from schoolsms.messaging.models import Broadcast, BroadcastStatus, DeliveryResult, Message
 from schoolsms.messaging.tasks import pipeline_sweep
 
@@ -51,6 +56,8 @@ class PipelineWorker(Worker):
         if force or time.monotonic() - self._last_sweep >= self.sweep_every:
             self._last_sweep = time.monotonic()
             try:
+                # Binds of senders configured (or changed) meanwhile are opened here.
+                gateway_connections_keep()
                 pipeline_sweep()
             except OperationalError as exc:
                 if not is_locked_database_exception(exc):
@@ -80,11 +87,19 @@ class PipelineWorker(Worker):
             return False
         if Message.objects.filter(result=DeliveryResult.SENDING).exists():
             return False
+        if gateway_connections_busy():
+            return False
         return not Broadcast.objects.filter(
             status=BroadcastStatus.SENDING, dispatched_at__isnull=True
         ).exists()
 
     def run(self) -> None:
+        try:
+            self._run()
+        finally:
+            gateway_connections_close()
+
+    def _run(self) -> None:
         logger.info("worker %s started (all queues)", self.worker_id)
         # Everything loaded so far (Django, the apps) lives as long as the process: keep the
         # collector from walking it again and again, which paused sending for milliseconds
