@@ -106,9 +106,9 @@ class SenderBind:
         deadline = time.monotonic() + budget
         parts: list[list[Segment]] = []
         outcomes: list[TextOutcome | None] = []
-        for _to, body in texts:
+        for _to, text in texts:
             try:
-                parts.append(segments(body))
+                parts.append(segments(text))
                 outcomes.append(None)
             except ValueError:
                 parts.append([])
@@ -124,14 +124,14 @@ class SenderBind:
             sent = []
             while todo:
                 t, s = todo[0]
-                body = submit_body(
+                pdu_body = submit_body(
                     source=self.sender.code,
                     source_ton=self.source_ton,
                     source_npi=self.source_npi,
                     to=texts[t][0],
                     segment=parts[t][s],
                 )
-                waiting = session.submit(body, deadline=wait_until)
+                waiting = session.submit(pdu_body, deadline=wait_until)
                 if waiting is None:
                     break
                 todo.popleft()
