@@ -56,12 +56,14 @@ def _text(value: Any) -> str:
 
 def receipt_date(raw: str) -> dt.datetime | None:
     """YYMMDDhhmm or YYMMDDhhmmss (some SMSCs add seconds), taken as UTC."""
-    for form in ("%y%m%d%H%M%S", "%y%m%d%H%M"):
-        try:
-            return dt.datetime.strptime(raw, form).replace(tzinfo=dt.UTC)
-        except ValueError:
-            continue
-    return None
+    # By length: strptime would read 10 digits with the seconds form too (14:3:2 for 1432).
+    form = {10: "%y%m%d%H%M", 12: "%y%m%d%H%M%S"}.get(len(raw))
+    if form is None or not raw.isdigit():
+        return None
+    try:
+        return dt.datetime.strptime(raw, form).replace(tzinfo=dt.UTC)
+    except ValueError:
+        return None
 
 
 def receipt_parse(pdu: Any) -> Receipt | None:
