@@ -2,16 +2,70 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
 
-def redirect_back(request: HttpRequest, default: str) -> HttpResponse:
-    """After a POST, go back to the page named in `next` when it is on this site, else `default`."""
+def back_target(request: HttpRequest, default: str) -> str:
+    """The page named in the POST's `next` when it is on this site, else `default` (a URL)."""
     target = request.POST.get("next", "")
     if target and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        return redirect(target)
-    return redirect(default)
+        return target
+    return default
+
+
+def redirect_back(request: HttpRequest, default: str) -> HttpResponse:
+    """After a POST, go back to the page named in `next` when it is on this site, else `default`."""
+    target = back_target(request, "")
+    return redirect(target) if target else redirect(default)
+
+
+# The name and value the confirm button of templates/confirm.html posts.
+CONFIRM_FIELD = "confirmed"
+
+
+def is_confirmed(request: HttpRequest) -> bool:
+    """Whether the user already said yes on the confirmation page for this POST."""
+    return request.POST.get(CONFIRM_FIELD) == "yes"
+
+
+def confirm_page(
+    request: HttpRequest,
+    *,
+    question: str,
+    facts: Sequence[str] = (),
+    confirm_label: str,
+    back_url: str,
+    back_label: str = "Go back",
+    back_posts: bool = False,
+    danger: bool = False,
+    extra: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """Ask before an action that texts, emails or deletes. The page posts the same fields back
+    to the same address with `confirmed=yes`; with `back_posts` its "back" button posts them
+    too, with `edit=1`, so a form comes back as it was typed."""
+    fields = [
+        (name, value)
+        for name, values in request.POST.lists()
+        if name not in ("csrfmiddlewaretoken", CONFIRM_FIELD, "edit")
+        for value in values
+    ]
+    context = {
+        "question": question,
+        "facts": facts,
+        "confirm_label": confirm_label,
+        "back_url": back_url,
+        "back_label": back_label,
+        "back_posts": back_posts,
+        "danger": danger,
+        "fields": fields,
+        "action": request.get_full_path(),
+        **(extra or {}),
+    }
+    return render(request, "confirm.html", context)

@@ -22,6 +22,7 @@ from schoolsms.accounts.forms import (
     quiet_hours_text,
 )
 from schoolsms.accounts.models import ApiToken, Membership, Organization
+from schoolsms.webutil import confirm_page, is_confirmed
 
 # Secrets shown once, on the page after the POST that made them, then gone from the session.
 _PASSWORD_ONCE = "schoolsms_new_password"  # noqa: S105 (a session key, not a password)
@@ -180,6 +181,22 @@ def tokens(request: HttpRequest) -> HttpResponse:
 @require_POST
 @org_required(ADMIN)
 def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    if not is_confirmed(request):
+        token = ApiToken.objects.filter(user=request.user, pk=pk).first()  # type: ignore[misc]
+        if token is None:
+            raise Http404("No such token.")
+        used = f"last used {token.last_used_at:%b %-d, %Y}" if token.last_used_at else "never used"
+        return confirm_page(
+            request,
+            question=f"Revoke the token “{token.name}” ({token.prefix}…)?",
+            facts=[
+                f"It was {used}.",
+                "Scripts and programs using it are refused from then on; this cannot be undone.",
+            ],
+            confirm_label=f"Yes, revoke “{token.name}”",
+            back_url=reverse("accounts:tokens"),
+            danger=True,
+        )
     if not services.api_token_revoke(user=request.user, token_id=pk):  # type: ignore[arg-type]
         raise Http404("No such token.")
     messages.success(request, "The token is revoked: requests using it are refused from now on.")

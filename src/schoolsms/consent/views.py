@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from schoolsms.accounts.access import ADMIN, READ, org_required
 from schoolsms.consent import selectors, services
 from schoolsms.phones import InvalidPhoneNumber, display, to_e164
-from schoolsms.webutil import redirect_back
+from schoolsms.webutil import back_target, confirm_page, is_confirmed, redirect_back
 
 
 class BlockForm(forms.Form):
@@ -87,6 +87,17 @@ def number_unblock(request: HttpRequest) -> HttpResponse:
     except InvalidPhoneNumber as exc:
         messages.error(request, str(exc))
         return redirect_back(request, "contacts:blocked")
+    if not is_confirmed(request):
+        return confirm_page(
+            request,
+            question=f"Unblock {display(phone)}?",
+            facts=[
+                "It is taken off the block list: broadcasts text it again when its SMS status "
+                "allows (it keeps the consent status it had)."
+            ],
+            confirm_label=f"Yes, unblock {display(phone)}",
+            back_url=back_target(request, reverse("contacts:blocked")),
+        )
     if services.number_unblock(organization=org, phone=phone):
         messages.success(request, f"{display(phone)} is unblocked.")
     else:

@@ -21,15 +21,11 @@ from schoolsms.messaging.models import Broadcast, BroadcastStatus
 # phone index alone), which is far cheaper than a window over a million rows. One statement
 # for SQLite and PostgreSQL; the inner `contacts_contact` shadows the outer one, so the
 # audience clause applies to the earlier row's contact too.
-_FAN_OUT_SQL = """
-INSERT INTO messaging_message (
-    broadcast_id, organization_id, sender_id, contact_id, phone,
-    result, reason, carrier_code, attempts, created_at, updated_at
-)
-SELECT %s, %s, %s, checked.contact_id, checked.phone,
-    CASE WHEN checked.reason = '' THEN 'not_sent_yet' ELSE 'ineligible' END,
-    checked.reason, '', 0, %s, %s
-FROM (
+# The eligibility of every (contact, SMS number) row of an audience: one row per contact and
+# SMS number (a contact with none gets one row with a NULL phone) and its reason ('' when it
+# may be sent). Parameters: the audience's (for the EXISTS), sender id, organization id, the
+# audience's again. Fan-out inserts these rows; the compose page counts them by reason.
+ELIGIBILITY_SQL = """
     SELECT contacts_contact.id AS contact_id, p.phone AS phone, p.position AS position,
         CASE
             WHEN p.phone IS NULL THEN 'no_sms_number'
@@ -55,9 +51,23 @@ FROM (
     LEFT JOIN consent_consentrecord cr ON cr.sender_id = %s AND cr.phone = p.phone
     LEFT JOIN consent_blockednumber bn ON bn.organization_id = %s AND bn.phone = p.phone
     WHERE {audience}
-) checked
+"""
+
+_FAN_OUT_SQL = (
+    """
+INSERT INTO messaging_message (
+    broadcast_id, organization_id, sender_id, contact_id, phone,
+    result, reason, carrier_code, attempts, created_at, updated_at
+)
+SELECT %s, %s, %s, checked.contact_id, checked.phone,
+    CASE WHEN checked.reason = '' THEN 'not_sent_yet' ELSE 'ineligible' END,
+    checked.reason, '', 0, %s, %s
+FROM ("""
+    + ELIGIBILITY_SQL
+    + """) checked
 ORDER BY checked.contact_id, checked.position
 """
+)
 
 
 # Page cache for the fan-out INSERT on SQLite, in KiB. With the usual 64 MB a million-row
@@ -81,7 +91,7 @@ def _roomy_page_cache(cursor: Any) -> Iterator[None]:
         cursor.execute(f"PRAGMA cache_size = {previous:d}")
 
 
-def _audience_where(broadcast: Broadcast) -> tuple[str, list[Any]]:
+def audience_where(broadcast: Broadcast) -> tuple[str, list[Any]]:
     """The audience as a WHERE clause on contacts_contact, compiled by the ORM."""
     contacts = Contact.objects.filter(organization_id=broadcast.organization_id)
     if broadcast.audience_roles:
@@ -121,7 +131,7 @@ def _fan_out(*, broadcast_id: int, now: dt.datetime) -> int | None:
             return None
         broadcast = Broadcast.objects.select_related("organization").get(pk=broadcast_id)
         org = broadcast.organization
-        where_sql, where_params = _audience_where(broadcast)
+        where_sql, where_params = audience_where(broadcast)
         stamp = connection.ops.adapt_datetimefield_value(now)
         with connection.cursor() as cursor, _roomy_page_cache(cursor):
             cursor.execute(

@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -103,18 +104,17 @@ def validate_audience(
             )
 
 
-def broadcast_create(
+def _checked(
     *,
     organization: Organization,
     name: str,
     text: str,
-    created_by: User | None = None,
-    roles: Sequence[str] = (),
-    schools: Sequence[str] = (),
-    external_ids: Sequence[str] = (),
-    emergency: bool = False,
-) -> Broadcast:
-    """Create a draft broadcast after checking its name, text and audience."""
+    roles: Sequence[str],
+    schools: Sequence[str],
+    external_ids: Sequence[str],
+    emergency: bool,
+) -> dict[str, Any]:
+    """A broadcast's fields after checking its name, text and audience."""
     name = name.strip()
     if not name:
         raise ValidationError("the broadcast name is empty")
@@ -127,16 +127,82 @@ def broadcast_create(
     validate_audience(
         organization=organization, roles=roles, schools=schools, external_ids=external_ids
     )
-    return Broadcast.objects.create(
+    return {
+        "name": name,
+        "text": text,
+        "audience_roles": roles,
+        "audience_schools": schools,
+        "audience_external_ids": external_ids,
+        "emergency": emergency,
+    }
+
+
+def broadcast_create(
+    *,
+    organization: Organization,
+    name: str,
+    text: str,
+    created_by: User | None = None,
+    roles: Sequence[str] = (),
+    schools: Sequence[str] = (),
+    external_ids: Sequence[str] = (),
+    emergency: bool = False,
+) -> Broadcast:
+    """Create a draft broadcast after checking its name, text and audience."""
+    fields = _checked(
         organization=organization,
         name=name,
         text=text,
-        created_by=created_by,
-        audience_roles=roles,
-        audience_schools=schools,
-        audience_external_ids=external_ids,
+        roles=roles,
+        schools=schools,
+        external_ids=external_ids,
         emergency=emergency,
     )
+    return Broadcast.objects.create(organization=organization, created_by=created_by, **fields)
+
+
+def broadcast_draft_update(
+    *,
+    broadcast: Broadcast,
+    name: str,
+    text: str,
+    roles: Sequence[str] = (),
+    schools: Sequence[str] = (),
+    external_ids: Sequence[str] = (),
+    emergency: bool = False,
+) -> Broadcast:
+    """Change a draft's name, text and audience after the same checks as creating it; only a
+    draft changes (compare-and-set on the status)."""
+    fields = _checked(
+        organization=broadcast.organization,
+        name=name,
+        text=text,
+        roles=roles,
+        schools=schools,
+        external_ids=external_ids,
+        emergency=emergency,
+    )
+    moved = Broadcast.objects.filter(pk=broadcast.pk, status=BroadcastStatus.DRAFT).update(**fields)
+    broadcast.refresh_from_db()
+    if moved != 1:
+        raise ValidationError(
+            f"broadcast {broadcast.pk} is {broadcast.get_status_display().lower()}; "
+            "only a draft can be changed",
+            code="state",
+        )
+    return broadcast
+
+
+def broadcast_draft_delete(*, broadcast: Broadcast) -> None:
+    """Delete a draft (never a broadcast that was sent or scheduled: those keep their record)."""
+    deleted, _ = Broadcast.objects.filter(pk=broadcast.pk, status=BroadcastStatus.DRAFT).delete()
+    if not deleted:
+        broadcast.refresh_from_db(fields=["status"])
+        raise ValidationError(
+            f"broadcast {broadcast.pk} is {broadcast.get_status_display().lower()}; "
+            "only a draft can be deleted",
+            code="state",
+        )
 
 
 def broadcast_send(*, broadcast: Broadcast, at: dt.datetime | None = None) -> Broadcast:

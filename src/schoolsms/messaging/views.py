@@ -19,11 +19,12 @@ from django.views.decorators.http import require_POST
 
 from schoolsms.accounts.access import SEND, org_required
 from schoolsms.accounts.models import Organization
-from schoolsms.contacts.models import ContactRole
 from schoolsms.messaging import selectors, services
-from schoolsms.messaging.forms import BroadcastForm, ScheduleForm
+from schoolsms.messaging.confirmations import breakdown_of, cancel_question, confirm_send
+from schoolsms.messaging.forms import ScheduleForm
 from schoolsms.messaging.models import Broadcast, BroadcastStatus, DeliveryResult, Reason
-from schoolsms.messaging.text import client_tables, text_check
+from schoolsms.messaging.text import text_check
+from schoolsms.webutil import confirm_page, is_confirmed
 
 PAGE_SIZE = 25
 LIVE = (BroadcastStatus.SCHEDULED, BroadcastStatus.SENDING)
@@ -52,7 +53,7 @@ def subtabs(active: str) -> list[tuple[str, str, bool]]:
     ]
 
 
-def _broadcast(request: HttpRequest, pk: int) -> Broadcast:
+def broadcast_or_404(request: HttpRequest, pk: int) -> Broadcast:
     org = request.organization  # type: ignore[attr-defined]
     broadcast = selectors.broadcast_get(organization=org, broadcast_id=pk)
     if broadcast is None:
@@ -74,30 +75,6 @@ def audience_description(broadcast: Broadcast) -> str:
         return "All contacts"
     text = "; ".join(parts)
     return text[0].upper() + text[1:]
-
-
-def text_check_context(text: str, organization: Organization) -> dict[str, Any]:
-    check = text_check(text)
-    forcing: dict[str, list[int]] = {}
-    for f in check.forcing:
-        forcing.setdefault(f.char, []).append(f.position + 1)
-    runs: list[tuple[str, bool]] = []
-    for ch in text:
-        bad = ch in forcing
-        if runs and runs[-1][1] == bad:
-            runs[-1] = (runs[-1][0] + ch, bad)
-        else:
-            runs.append((ch, bad))
-    return {
-        "check": check,
-        "limit": organization.segment_limit,
-        "over_limit": check.segments > organization.segment_limit,
-        "forcing": [
-            {"char": c, "codepoint": f"U+{ord(c):04X}", "positions": p[:5], "more": len(p) > 5}
-            for c, p in forcing.items()
-        ],
-        "runs": runs,
-    }
 
 
 @sending_page
@@ -122,76 +99,6 @@ def broadcast_list(request: HttpRequest) -> HttpResponse:
         )
     context = {"page": page, "rows": rows, "subtabs": subtabs("list")}
     return render(request, "messaging/list.html", context)
-
-
-@sending_page
-def broadcast_new(request: HttpRequest) -> HttpResponse:
-    org = request.organization  # type: ignore[attr-defined]
-    schools = selectors.organization_schools(org)
-    form = BroadcastForm(request.POST or None, organization=org, schools=schools)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            broadcast = services.broadcast_create(
-                organization=org,
-                name=data["name"],
-                text=data["text"],
-                created_by=request.user,  # type: ignore[arg-type]
-                emergency=data["emergency"],
-                **form.audience_filters(),
-            )
-            if request.POST.get("action") != "draft":
-                services.broadcast_send(broadcast=broadcast, at=data["send_at"])
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            if broadcast.status == BroadcastStatus.DRAFT:
-                messages.success(request, f"Saved “{broadcast.name}” as a draft.")
-            elif data["send_at"]:
-                when = timezone.localtime(data["send_at"]).strftime("%b %-d, %Y at %-I:%M %p")
-                messages.success(request, f"“{broadcast.name}” is scheduled for {when}.")
-            else:
-                messages.success(request, f"“{broadcast.name}” is on its way.")
-            return redirect("broadcasts:detail", pk=broadcast.pk)
-    context = {
-        "form": form,
-        "subtabs": subtabs("new"),
-        "tables": client_tables(),
-        "segment_limit": org.segment_limit,
-        "timezone_name": org.timezone,
-        **text_check_context(form.data.get("text", ""), org),
-    }
-    return render(request, "messaging/compose.html", context)
-
-
-@sending_page
-@require_POST
-def text_check_partial(request: HttpRequest) -> HttpResponse:
-    """The server's word on the text (the page's own counter is only a preview of it)."""
-    context = text_check_context(request.POST.get("text", ""), request.organization)  # type: ignore[attr-defined]
-    return render(request, "messaging/_text_check.html", context)
-
-
-@sending_page
-@require_POST
-def audience_partial(request: HttpRequest) -> HttpResponse:
-    """Live recipient count. Reads the raw form: a half-filled form still gets its count."""
-    org = request.organization  # type: ignore[attr-defined]
-    kind = request.POST.get("audience", "all")
-    roles = [r for r in request.POST.getlist("roles") if r in ContactRole.values]
-    schools = request.POST.getlist("schools")
-    ids = services.parse_external_ids(request.POST.get("external_ids", ""))
-    preview = {"contacts": 0, "numbers": 0}
-    missing: list[str] = []
-    if kind == "all":
-        preview = selectors.audience_preview(organization=org)
-    elif kind == "filter" and (roles or schools):
-        preview = selectors.audience_preview(organization=org, roles=roles, schools=schools)
-    elif kind == "list" and ids:
-        preview = selectors.audience_preview(organization=org, external_ids=ids)
-        missing = selectors.external_ids_missing(organization=org, external_ids=ids)
-    context = {"preview": preview, "missing": missing[:20], "missing_count": len(missing)}
-    return render(request, "messaging/_audience_count.html", context)
 
 
 def detail_context(broadcast: Broadcast) -> dict[str, Any]:
@@ -222,7 +129,7 @@ def poll_seconds(broadcast: Broadcast) -> int:
 
 @sending_page
 def broadcast_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    broadcast = _broadcast(request, pk)
+    broadcast = broadcast_or_404(request, pk)
     context = {
         **detail_context(broadcast),
         "check": text_check(broadcast.text),
@@ -236,21 +143,31 @@ def broadcast_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @sending_page
 def progress_partial(request: HttpRequest, pk: int) -> HttpResponse:
-    return render(request, "messaging/_progress.html", detail_context(_broadcast(request, pk)))
+    context = detail_context(broadcast_or_404(request, pk))
+    return render(request, "messaging/_progress.html", context)
 
 
 @sending_page
 @require_POST
 def broadcast_send(request: HttpRequest, pk: int) -> HttpResponse:
-    broadcast = _broadcast(request, pk)
+    broadcast = broadcast_or_404(request, pk)
     form = ScheduleForm(request.POST)
     if not form.is_valid():
         for field in form.errors:
             for error in form.errors[field]:
                 messages.error(request, str(error))
         return redirect("broadcasts:detail", pk=pk)
+    at = form.cleaned_data["send_at"]
+    if broadcast.status == BroadcastStatus.DRAFT and not is_confirmed(request):
+        return confirm_send(
+            request,
+            breakdown=breakdown_of(broadcast),
+            at=at,
+            back_url=reverse("broadcasts:detail", args=[pk]),
+            back_posts=False,
+        )
     try:
-        services.broadcast_send(broadcast=broadcast, at=form.cleaned_data["send_at"])
+        services.broadcast_send(broadcast=broadcast, at=at)
     except ValidationError as exc:
         messages.error(request, "; ".join(exc.messages))
     else:
@@ -263,7 +180,21 @@ def broadcast_send(request: HttpRequest, pk: int) -> HttpResponse:
 @sending_page
 @require_POST
 def broadcast_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    broadcast = _broadcast(request, pk)
+    broadcast = broadcast_or_404(request, pk)
+    live = broadcast.status in (BroadcastStatus.SCHEDULED, BroadcastStatus.SENDING)
+    if live and not is_confirmed(request):
+        question, facts = cancel_question(
+            broadcast=broadcast, counts=selectors.broadcast_counts(broadcast)
+        )
+        return confirm_page(
+            request,
+            question=question,
+            facts=facts,
+            confirm_label="Yes, cancel the broadcast",
+            back_url=reverse("broadcasts:detail", args=[pk]),
+            back_label="No, keep it going",
+            danger=True,
+        )
     try:
         services.broadcast_cancel(broadcast=broadcast)
     except ValidationError as exc:

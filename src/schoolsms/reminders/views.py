@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
@@ -18,6 +21,7 @@ from schoolsms.reminders.models import ReminderRun, RunSource, SkipReason
 from schoolsms.reminders.services import reminder_run_create
 from schoolsms.reminders.tasks import reminder_run_enqueue
 from schoolsms.reminders.texts import COPIES, LANGUAGES
+from schoolsms.webutil import confirm_page, is_confirmed
 
 SAMPLE_PHONES = ["•••-•••-0100"]
 
@@ -62,6 +66,22 @@ def _count_by_language(recipients: list[selectors.Recipient]) -> list[tuple[str,
 @org_required(ADMIN)
 def send(request: HttpRequest) -> HttpResponse:
     force = request.POST.get("force") == "on"
+    if not is_confirmed(request):
+        plan = selectors.reminder_plan(organization=_org(request), force=force)
+        n = len(plan.to_send)
+        labels = dict(SkipReason.choices)
+        skipped = [f"{k} {labels[r].lower()}" for r, k in plan.skipped_by_reason().items() if k]
+        facts = [
+            "Each gets one email in their language, with the opt-in flyer attached.",
+            ("Skipped: " + "; ".join(skipped) + ".") if skipped else "Nobody is skipped.",
+        ]
+        return confirm_page(
+            request,
+            question=f"Email {intcomma(n)} contact{pluralize(n)} an opt-in reminder now?",
+            facts=facts,
+            confirm_label=f"Yes, email {intcomma(n)} contact{pluralize(n)}",
+            back_url=reverse("reminders:index"),
+        )
     try:
         run = reminder_run_create(
             organization=_org(request),

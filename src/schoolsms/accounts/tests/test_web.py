@@ -120,12 +120,17 @@ def test_token_created_once_then_revoked(admin_client: Any, admin_user: Any) -> 
     again = admin_client.get("/settings/tokens/")
     assert key not in again.content.decode() and "SIS sync" in again.content.decode()
     token = ApiToken.objects.get()
-    admin_client.post(f"/settings/tokens/{token.pk}/revoke/")
+    asked = admin_client.post(f"/settings/tokens/{token.pk}/revoke/").content.decode()
+    assert "Revoke the token “SIS sync”" in asked and "It was last used" in asked
+    assert user_for_api_key(key) == admin_user
+    admin_client.post(f"/settings/tokens/{token.pk}/revoke/", {"confirmed": "yes"})
     assert user_for_api_key(key) is None
 
 
 def test_cannot_revoke_someone_elses_token(admin_client: Any, org: Any) -> None:
     other = testing.create_user(org, "other@springfield.example.org", "admin")
     testing_key = ApiToken.objects.create(user=other, key_hash="x" * 64, prefix="abcd")
-    assert admin_client.post(f"/settings/tokens/{testing_key.pk}/revoke/").status_code == 404
+    url = f"/settings/tokens/{testing_key.pk}/revoke/"
+    assert admin_client.post(url).status_code == 404
+    assert admin_client.post(url, {"confirmed": "yes"}).status_code == 404
     assert ApiToken.objects.filter(pk=testing_key.pk).exists()

@@ -150,7 +150,11 @@ def test_block_and_unblock_from_the_contact_page(admin_client: Any, people: Any,
     # Blocking never touches consent.
     assert ConsentRecord.objects.get(phone="+12175550142").status == "opted_in"
 
-    admin_client.post("/contacts/blocked/remove/", {"phone": "+12175550142", "next": page})
+    data = {"phone": "+12175550142", "next": page}
+    asked = admin_client.post("/contacts/blocked/remove/", data).content.decode()
+    assert "Unblock (217) 555-0142?" in asked and f'href="{page}"' in asked
+    assert BlockedNumber.objects.exists()
+    admin_client.post("/contacts/blocked/remove/", {**data, "confirmed": "yes"})
     assert not BlockedNumber.objects.exists()
 
 

@@ -68,7 +68,14 @@ def test_compose_counts_live_then_sends_and_progress_updates(
     page.get_by_label("By role and school").check()
     page.get_by_label("Staff").check()
     expect(page.locator("#audience-count")).to_contain_text("2 contacts")
+    # T1's number will get it; T2 has no SMS number: the breakdown says so, live.
+    expect(page.locator("#audience-count [data-role=to-send]")).to_have_text("1")
+    expect(page.locator("#audience-count [data-reason=no_sms_number]")).to_contain_text("1")
     page.get_by_role("button", name="Send now").click()
+    expect(page.get_by_role("heading", name="Text 1 number now?")).to_be_focused()
+    expect(page.get_by_text("1 will be skipped: 1 No SMS number.")).to_be_visible()
+    assert not Broadcast.objects.exists()
+    page.get_by_role("button", name="Yes, text 1 number now").click()
 
     expect(page.get_by_role("heading", name="Early dismissal")).to_be_visible()
     broadcast = Broadcast.objects.get()

@@ -18,7 +18,13 @@ pytestmark = pytest.mark.django_db
 
 
 def compose(client: Client, **data: Any) -> Any:
-    form = {"name": "Snow day", "text": "Closed today", "audience": "all", "when": "now"}
+    form = {
+        "name": "Snow day",
+        "text": "Closed today",
+        "audience": "all",
+        "when": "now",
+        "confirmed": "yes",
+    }
     form.update(data)
     return client.post("/broadcasts/new/", form)
 
@@ -65,7 +71,13 @@ def test_compose_saves_a_draft_then_sends_it_from_its_page(admin_client: Client,
     broadcast = Broadcast.objects.get()
     assert broadcast.status == BroadcastStatus.DRAFT
     assert not DBTaskResult.objects.exists()
-    response = admin_client.post(f"/broadcasts/{broadcast.pk}/send/", {"when": "now"}, follow=True)
+    asked = admin_client.post(f"/broadcasts/{broadcast.pk}/send/", {"when": "now"})
+    assert "Text 0 numbers now?" in asked.content.decode()
+    broadcast.refresh_from_db()
+    assert broadcast.status == BroadcastStatus.DRAFT
+    response = admin_client.post(
+        f"/broadcasts/{broadcast.pk}/send/", {"when": "now", "confirmed": "yes"}, follow=True
+    )
     assert "is scheduled" in response.content.decode()
     broadcast.refresh_from_db()
     assert broadcast.status == BroadcastStatus.SCHEDULED
@@ -106,7 +118,7 @@ def test_audience_partial_counts_recipients(admin_client: Client, org: Any) -> N
     html = admin_client.post(
         "/broadcasts/new/audience/", {"audience": "filter", "roles": ["guardian"]}
     ).content.decode()
-    assert 'data-contacts="3"' in html and "<strong>4</strong> SMS numbers" in html
+    assert 'data-contacts="3"' in html and 'data-to-send="4"' in html
     html = admin_client.post(
         "/broadcasts/new/audience/", {"audience": "list", "external_ids": "S1\nGHOST"}
     ).content.decode()
@@ -167,3 +179,88 @@ def test_senders_can(client: Client, org: Any) -> None:
     client.force_login(testing.create_user(org, "sender@springfield.example.org", "sender"))
     assert client.get("/broadcasts/new/").status_code == 200
     assert compose(client).status_code == 302
+
+
+def test_sending_asks_first_with_who_will_and_will_not_get_it(
+    admin_client: Client, org: Any
+) -> None:
+    make_audience(org)
+    testing.create_contact(org, "P1", ["+12025550107"], consent="pending")
+    testing.create_contact(org, "P2", ["+12025550108"], consent="pending")
+    testing.create_contact(org, "O1", ["+12025550109"], consent="opted_out")
+    testing.create_contact(org, "D1", ["+12025550105"], consent="opted_in")  # T1's number
+    response = compose(admin_client, confirmed="")
+    page = response.content.decode()
+    assert response.status_code == 200 and not Broadcast.objects.exists()
+    assert "Text 5 numbers now?" in page
+    assert (
+        "5 will be skipped: 2 Pending Opt-In, 1 Opted Out, 1 No SMS number, 1 Duplicates." in page
+    )
+    # The page posts the same form again, now confirmed.
+    assert '<input type="hidden" name="text" value="Closed today">' in page
+    assert 'name="confirmed" value="yes"' in page
+    # "Go back and edit" brings the form back as typed, sending nothing.
+    back = compose(admin_client, confirmed="", edit="1", name="Snow day!").content.decode()
+    assert "<h1>New broadcast</h1>" in back and 'value="Snow day!"' in back
+    assert not Broadcast.objects.exists()
+
+
+def test_scheduling_asks_with_the_local_time(admin_client: Client, org: Any) -> None:
+    page = compose(
+        admin_client, confirmed="", when="later", send_at="2099-03-02T07:15"
+    ).content.decode()
+    assert "Schedule a text to 0 numbers for Mar 2, 2099 at 7:15 AM?" in page
+    assert not Broadcast.objects.exists()
+
+
+def test_cancel_of_a_broadcast_going_out_asks_first(admin_client: Client, org: Any) -> None:
+    broadcast = services.broadcast_create(organization=org, name="N", text="Hi")
+    Broadcast.objects.filter(pk=broadcast.pk).update(status=BroadcastStatus.SENDING)
+    add_messages(broadcast, DeliveryResult.SENT, n=2)
+    add_messages(broadcast, DeliveryResult.NOT_SENT_YET, n=3)
+    page = admin_client.post(f"/broadcasts/{broadcast.pk}/cancel/").content.decode()
+    assert "Cancel “N”?" in page and "3 messages not sent yet will never be sent." in page
+    broadcast.refresh_from_db()
+    assert broadcast.status == BroadcastStatus.SENDING
+    admin_client.post(f"/broadcasts/{broadcast.pk}/cancel/", {"confirmed": "yes"})
+    broadcast.refresh_from_db()
+    assert broadcast.status == BroadcastStatus.CANCELED
+
+
+def test_a_draft_can_be_edited_and_deleted(admin_client: Client, org: Any) -> None:
+    make_audience(org)
+    compose(admin_client, action="draft", confirmed="")
+    draft = Broadcast.objects.get()
+    page = admin_client.get(f"/broadcasts/{draft.pk}/").content.decode()
+    assert "Delete draft" in page and "Cancel broadcast" not in page and "Edit draft" in page
+    form = admin_client.get(f"/broadcasts/{draft.pk}/edit/").content.decode()
+    assert 'value="Snow day"' in form and "Closed today</textarea>" in form
+    admin_client.post(
+        f"/broadcasts/{draft.pk}/edit/",
+        {
+            "name": "Snow day 2",
+            "text": "Closed again",
+            "audience": "filter",
+            "roles": ["staff"],
+            "when": "now",
+            "action": "draft",
+        },
+    )
+    draft.refresh_from_db()
+    assert (draft.name, draft.text, draft.audience_roles) == (
+        "Snow day 2",
+        "Closed again",
+        ["staff"],
+    )
+    assert draft.status == BroadcastStatus.DRAFT
+    asked = admin_client.post(f"/broadcasts/{draft.pk}/delete/").content.decode()
+    assert "Delete the draft “Snow day 2”?" in asked and Broadcast.objects.exists()
+    response = admin_client.post(f"/broadcasts/{draft.pk}/delete/", {"confirmed": "yes"})
+    assert response["Location"] == "/broadcasts/" and not Broadcast.objects.exists()
+
+
+def test_only_a_draft_can_be_deleted(admin_client: Client, org: Any) -> None:
+    broadcast = services.broadcast_create(organization=org, name="N", text="Hi")
+    Broadcast.objects.filter(pk=broadcast.pk).update(status=BroadcastStatus.SENDING)
+    admin_client.post(f"/broadcasts/{broadcast.pk}/delete/", {"confirmed": "yes"})
+    assert Broadcast.objects.filter(pk=broadcast.pk).exists()

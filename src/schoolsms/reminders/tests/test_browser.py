@@ -33,6 +33,12 @@ def test_admin_previews_and_sends_reminders(
     assert download.value.suggested_filename == "opt-in-flyer-springfield-en.pdf"
 
     page.get_by_role("button", name="Send reminders").click()  # click 2: send
+    # Click 3: the confirmation says how many, with focus on its question for screen readers.
+    question = page.get_by_role("heading", name="Email 2 contacts an opt-in reminder now?")
+    question.wait_for()
+    assert page.evaluate("document.activeElement.id") == "confirm-question"
+    assert smtp_server.messages == []
+    page.get_by_role("button", name="Yes, email 2 contacts").click()
     page.wait_for_url(f"{live_server.url}/reminders/runs/*/")
     assert page.locator('[data-role="status"]').inner_text() == "Queued"
     assert smtp_server.messages == []

@@ -41,7 +41,10 @@ def test_send_queues_a_run_on_the_email_queue(
     admin_client: Any, admin_user: Any, org: Any, django_capture_on_commit_callbacks: Any
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post("/reminders/send/", {"force": "on"})
+        asked = admin_client.post("/reminders/send/", {"force": "on"})
+        assert "an opt-in reminder now?" in asked.content.decode()
+        assert not ReminderRun.objects.exists()
+        response = admin_client.post("/reminders/send/", {"force": "on", "confirmed": "yes"})
     run = ReminderRun.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/reminders/runs/{run.pk}/"
     assert run.force and run.started_by == admin_user and run.status == RunStatus.QUEUED
@@ -51,7 +54,7 @@ def test_send_queues_a_run_on_the_email_queue(
     page = admin_client.get(f"/reminders/runs/{run.pk}/").content.decode()
     assert "every 1s" in page and "Waiting for the background worker" in page
     # A second click while it is queued does not start a second run.
-    response = admin_client.post("/reminders/send/", follow=True)
+    response = admin_client.post("/reminders/send/", {"confirmed": "yes"}, follow=True)
     assert "already in progress" in response.content.decode()
     assert ReminderRun.objects.count() == 1
 

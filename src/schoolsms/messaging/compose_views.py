@@ -1,0 +1,243 @@
+"""Compose and edit pages of the Broadcasts tab: the form, its live counters (text and who will
+get it), a draft's edit and delete, and the confirmation before anything goes out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from schoolsms.accounts.models import Organization
+from schoolsms.contacts.models import ContactRole
+from schoolsms.messaging import selectors, services
+from schoolsms.messaging.confirmations import breakdown_display, confirm_send
+from schoolsms.messaging.forms import BroadcastForm
+from schoolsms.messaging.models import Broadcast, BroadcastStatus
+from schoolsms.messaging.text import client_tables, text_check
+from schoolsms.messaging.views import broadcast_or_404, sending_page, subtabs
+from schoolsms.webutil import confirm_page, is_confirmed
+
+
+def text_check_context(text: str, organization: Organization) -> dict[str, Any]:
+    check = text_check(text)
+    forcing: dict[str, list[int]] = {}
+    for f in check.forcing:
+        forcing.setdefault(f.char, []).append(f.position + 1)
+    runs: list[tuple[str, bool]] = []
+    for ch in text:
+        bad = ch in forcing
+        if runs and runs[-1][1] == bad:
+            runs[-1] = (runs[-1][0] + ch, bad)
+        else:
+            runs.append((ch, bad))
+    return {
+        "check": check,
+        "limit": organization.segment_limit,
+        "over_limit": check.segments > organization.segment_limit,
+        "forcing": [
+            {"char": c, "codepoint": f"U+{ord(c):04X}", "positions": p[:5], "more": len(p) > 5}
+            for c, p in forcing.items()
+        ],
+        "runs": runs,
+    }
+
+
+@sending_page
+def broadcast_new(request: HttpRequest) -> HttpResponse:
+    org = request.organization  # type: ignore[attr-defined]
+    schools = selectors.organization_schools(org)
+    form = BroadcastForm(request.POST or None, organization=org, schools=schools)
+    editing = request.method == "POST" and request.POST.get("edit") == "1"
+    if request.method == "POST" and not editing and form.is_valid():
+        data = form.cleaned_data
+        sending = request.POST.get("action") != "draft"
+        if sending and not is_confirmed(request):
+            breakdown = selectors.audience_breakdown(organization=org, **form.audience_filters())
+            return confirm_send(
+                request,
+                breakdown=breakdown,
+                at=data["send_at"],
+                back_url=reverse("broadcasts:new"),
+                back_posts=True,
+            )
+        try:
+            broadcast = services.broadcast_create(
+                organization=org,
+                name=data["name"],
+                text=data["text"],
+                created_by=request.user,  # type: ignore[arg-type]
+                emergency=data["emergency"],
+                **form.audience_filters(),
+            )
+            if sending:
+                services.broadcast_send(broadcast=broadcast, at=data["send_at"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            if broadcast.status == BroadcastStatus.DRAFT:
+                messages.success(request, f"Saved “{broadcast.name}” as a draft.")
+            elif data["send_at"]:
+                when = timezone.localtime(data["send_at"]).strftime("%b %-d, %Y at %-I:%M %p")
+                messages.success(request, f"“{broadcast.name}” is scheduled for {when}.")
+            else:
+                messages.success(request, f"“{broadcast.name}” is on its way.")
+            return redirect("broadcasts:detail", pk=broadcast.pk)
+    return _compose(request, form, heading="New broadcast", action=reverse("broadcasts:new"))
+
+
+def _draft_initial(broadcast: Broadcast) -> dict[str, Any]:
+    kind = "all"
+    if broadcast.audience_external_ids:
+        kind = "list"
+    elif broadcast.audience_roles or broadcast.audience_schools:
+        kind = "filter"
+    return {
+        "name": broadcast.name,
+        "text": broadcast.text,
+        "audience": kind,
+        "roles": broadcast.audience_roles,
+        "schools": broadcast.audience_schools,
+        "external_ids": "\n".join(broadcast.audience_external_ids),
+        "emergency": broadcast.emergency,
+        "when": "now",
+    }
+
+
+@sending_page
+def broadcast_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """A draft, in the compose form: save it again, or send it (after the confirmation)."""
+    broadcast = broadcast_or_404(request, pk)
+    if broadcast.status != BroadcastStatus.DRAFT:
+        messages.error(request, "Only a draft can be edited.")
+        return redirect("broadcasts:detail", pk=pk)
+    org = request.organization  # type: ignore[attr-defined]
+    schools = selectors.organization_schools(org)
+    form = BroadcastForm(
+        request.POST or None,
+        organization=org,
+        schools=schools,
+        initial=_draft_initial(broadcast),
+    )
+    editing = request.method == "POST" and request.POST.get("edit") == "1"
+    if request.method == "POST" and not editing and form.is_valid():
+        data = form.cleaned_data
+        sending = request.POST.get("action") != "draft"
+        if sending and not is_confirmed(request):
+            breakdown = selectors.audience_breakdown(organization=org, **form.audience_filters())
+            return confirm_send(
+                request,
+                breakdown=breakdown,
+                at=data["send_at"],
+                back_url=reverse("broadcasts:edit", args=[pk]),
+                back_posts=True,
+            )
+        try:
+            services.broadcast_draft_update(
+                broadcast=broadcast,
+                name=data["name"],
+                text=data["text"],
+                emergency=data["emergency"],
+                **form.audience_filters(),
+            )
+            if sending:
+                services.broadcast_send(broadcast=broadcast, at=data["send_at"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            if sending:
+                messages.success(
+                    request, f"“{broadcast.name}” is {broadcast.get_status_display().lower()}."
+                )
+            else:
+                messages.success(request, f"Saved the draft “{broadcast.name}”.")
+            return redirect("broadcasts:detail", pk=pk)
+    return _compose(
+        request,
+        form,
+        heading=f"Edit draft “{broadcast.name}”",
+        action=reverse("broadcasts:edit", args=[pk]),
+        draft=broadcast,
+    )
+
+
+@sending_page
+@require_POST
+def broadcast_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    broadcast = broadcast_or_404(request, pk)
+    if not is_confirmed(request):
+        return confirm_page(
+            request,
+            question=f"Delete the draft “{broadcast.name}”?",
+            facts=["Nobody has been texted; the draft and its text are deleted for good."],
+            confirm_label="Yes, delete the draft",
+            back_url=reverse("broadcasts:detail", args=[pk]),
+            back_label="No, keep it",
+            danger=True,
+        )
+    try:
+        services.broadcast_draft_delete(broadcast=broadcast)
+    except ValidationError as exc:
+        messages.error(request, "; ".join(exc.messages))
+        return redirect("broadcasts:detail", pk=pk)
+    messages.success(request, f"Deleted the draft “{broadcast.name}”.")
+    return redirect("broadcasts:list")
+
+
+def _compose(
+    request: HttpRequest, form: BroadcastForm, *, heading: str, action: str, draft: Any = None
+) -> HttpResponse:
+    org = request.organization  # type: ignore[attr-defined]
+    context = {
+        "form": form,
+        "heading": heading,
+        "form_action": action,
+        "draft": draft,
+        "subtabs": subtabs("new" if draft is None else "list"),
+        "tables": client_tables(),
+        "segment_limit": org.segment_limit,
+        "timezone_name": org.timezone,
+        **text_check_context(form["text"].value() or "", org),
+    }
+    return render(request, "messaging/compose.html", context)
+
+
+@sending_page
+@require_POST
+def text_check_partial(request: HttpRequest) -> HttpResponse:
+    """The server's word on the text (the page's own counter is only a preview of it)."""
+    context = text_check_context(request.POST.get("text", ""), request.organization)  # type: ignore[attr-defined]
+    return render(request, "messaging/_text_check.html", context)
+
+
+@sending_page
+@require_POST
+def audience_partial(request: HttpRequest) -> HttpResponse:
+    """Live recipient count. Reads the raw form: a half-filled form still gets its count."""
+    org = request.organization  # type: ignore[attr-defined]
+    kind = request.POST.get("audience", "all")
+    roles = [r for r in request.POST.getlist("roles") if r in ContactRole.values]
+    schools = request.POST.getlist("schools")
+    ids = services.parse_external_ids(request.POST.get("external_ids", ""))
+    breakdown = None
+    missing: list[str] = []
+    if kind == "all":
+        breakdown = selectors.audience_breakdown(organization=org)
+    elif kind == "filter" and (roles or schools):
+        breakdown = selectors.audience_breakdown(organization=org, roles=roles, schools=schools)
+    elif kind == "list" and ids[: services.MAX_EXTERNAL_IDS]:
+        breakdown = selectors.audience_breakdown(
+            organization=org, external_ids=ids[: services.MAX_EXTERNAL_IDS]
+        )
+        missing = selectors.external_ids_missing(organization=org, external_ids=ids)
+    context = {
+        "breakdown": breakdown_display(breakdown) if breakdown else None,
+        "missing": missing[:20],
+        "missing_count": len(missing),
+    }
+    return render(request, "messaging/_audience_count.html", context)
