@@ -8,7 +8,7 @@ import logging
 import queue
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,11 +21,10 @@ from schoolsms.carriers.selectors import gateway_options
 from .inbound import Reassembly, inbound_parse, inbound_reply
 from .pdus import Segment, segments, submit_body
 from .receipts import Receipt, is_receipt, receipt_parse, receipts_apply
-from .session import BindSettings, Session, SubmitAnswer
+from .session import THROTTLING, BindSettings, Session, SubmitAnswer
 
 logger = logging.getLogger(__name__)
 
-THROTTLING = {0x58, 0x14}  # ESME_RTHROTTLED, ESME_RMSGQFUL: not taken; slow down, send again
 INVALID_LENGTH = 0x01  # ESME_RINVMSGLEN, for a text too long to split
 # How long one batch may wait for a bind, a window slot or the end of throttling before its
 # untaken texts go back to the pipeline (which retries them later).
@@ -113,44 +112,37 @@ class SenderBind:
             except ValueError:
                 parts.append([])
                 outcomes.append(TextOutcome(status=INVALID_LENGTH))
-        todo = deque((t, s) for t, segs in enumerate(parts) for s in range(len(segs)))
+        todo = [(t, s) for t, segs in enumerate(parts) for s in range(len(segs))]
         answers: dict[tuple[int, int], SubmitAnswer] = {}
         throttled: dict[int, int] = {}
         while todo and time.monotonic() < deadline:
-            wait_until = deadline
             if not session.bound:
                 wait = FAILED_BIND_WAIT if session.last_error else BIND_WAIT
-                wait_until = min(deadline, time.monotonic() + wait)
-            sent = []
-            while todo:
-                t, s = todo[0]
-                pdu_body = submit_body(
+                if not session.wait_bound(min(deadline - time.monotonic(), wait)):
+                    break  # not bound in time, or the bind is refused
+            bodies = [
+                submit_body(
                     source=self.sender.code,
                     source_ton=self.source_ton,
                     source_npi=self.source_npi,
                     to=texts[t][0],
                     segment=parts[t][s],
                 )
-                waiting = session.submit(pdu_body, deadline=wait_until)
-                if waiting is None:
-                    break
-                todo.popleft()
-                sent.append(((t, s), waiting))
-            for part, waiting in sent:
-                waiting.wait(session.answer_timeout + 5)
-                answer = waiting.answer
-                if answer.status is None:
-                    todo.append(part)  # never answered, so never taken: again after the rebind
+                for t, s in todo
+            ]
+            round, entries = session.submit_round(bodies)
+            session.wait_round(round, deadline=deadline)
+            again = []
+            for part, entry in zip(todo, entries, strict=True):
+                answer = entry.answer
+                if answer is None or answer.status is None:
+                    again.append(part)  # never answered, so never taken: again after a rebind
                 elif answer.status in THROTTLING:
-                    session.throttled()
                     throttled[part[0]] = answer.status
-                    todo.append(part)
+                    again.append(part)
                 else:
-                    if answer.status == 0:
-                        session.unthrottled()
                     answers[part] = answer
-            if not sent:
-                break  # not bound in time, or the bind is refused
+            todo = again
         return [
             outcome or self._outcome(t, len(parts[t]), answers, throttled)
             for t, outcome in enumerate(outcomes)

@@ -4,6 +4,7 @@ and addresses in the form the SMSC expects."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass
 
@@ -30,20 +31,25 @@ def encode(part: str, encoding: text.Encoding) -> bytes:
     return text.gsm7_encode(part) if encoding == "GSM-7" else part.encode("utf-16-be")
 
 
+@functools.lru_cache(maxsize=64)
+def _encoded(body: str) -> tuple[int, tuple[bytes, ...]]:
+    """(data_coding, each segment's text encoded): a broadcast's one text, encoded once."""
+    encoding = text.encoding_of(body)
+    parts = text.split_segments(body) or [""]
+    return DATA_CODING[encoding], tuple(encode(part, encoding) for part in parts)
+
+
 def segments(body: str) -> list[Segment]:
     """The text exactly as composed, in as many segments as the compose page counted."""
-    encoding = text.encoding_of(body)
-    coding = DATA_CODING[encoding]
-    parts = text.split_segments(body) or [""]
+    coding, parts = _encoded(body)
     if len(parts) == 1:
-        return [Segment(encode(parts[0], encoding), 0, coding)]
+        return [Segment(parts[0], 0, coding)]
     if len(parts) > 255:
         raise ValueError(f"a text of {len(parts)} segments is too long for SMS (at most 255)")
     reference = next(_REFERENCES) & 0xFF
-    udh = [bytes((5, 0, 3, reference, len(parts), n)) for n in range(1, len(parts) + 1)]
     return [
-        Segment(header + encode(part, encoding), ESM_UDHI, coding)
-        for header, part in zip(udh, parts, strict=True)
+        Segment(bytes((5, 0, 3, reference, len(parts), n)) + part, ESM_UDHI, coding)
+        for n, part in enumerate(parts, start=1)
     ]
 
 

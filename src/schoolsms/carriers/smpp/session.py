@@ -14,7 +14,8 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,8 +27,8 @@ SUBMIT_SM = 0x00000004
 SUBMIT_SM_RESP = 0x80000004
 GENERIC_NACK = 0x80000000
 HEADER = struct.Struct(">LLLL")
-# Bind statuses that mean our credentials or account, not the link: rebind more slowly.
-BIND_REFUSED = {0x04, 0x05, 0x0D, 0x0E, 0x0F}
+# ESME_RTHROTTLED, ESME_RMSGQFUL: not taken; slow down, and it is sent again.
+THROTTLING = {0x58, 0x14}
 
 
 @dataclass(frozen=True)
@@ -49,20 +50,23 @@ class SubmitAnswer:
 
 
 class Waiting:
-    """A submit_sm sent and not yet answered."""
+    """A submit_sm sent and not yet answered; `round` counts what its round still awaits."""
 
-    __slots__ = ("_event", "answer")
+    __slots__ = ("answer", "round")
+
+    def __init__(self, round: Round) -> None:
+        self.answer: SubmitAnswer | None = None
+        self.round = round
+
+
+class Round:
+    """Submits sent together, awaited together (one Event per submit cost more than the
+    submit itself)."""
+
+    __slots__ = ("pending",)
 
     def __init__(self) -> None:
-        self._event = threading.Event()
-        self.answer = SubmitAnswer(None)
-
-    def settle(self, answer: SubmitAnswer) -> None:
-        self.answer = answer
-        self._event.set()
-
-    def wait(self, timeout: float) -> bool:
-        return self._event.wait(max(timeout, 0))
+        self.pending = 0
 
 
 class _Sequences:
@@ -96,7 +100,8 @@ class Session:
         self._sequences = _Sequences()
         self._lock = threading.Condition()  # guards _sock, _waiting, bound state
         self._write = threading.Lock()
-        self._waiting: dict[int, tuple[Waiting, float]] = {}
+        self._waiting: dict[int, tuple[Waiting, float]] = {}  # by sequence, with when sent
+        self._queue: deque[tuple[bytes, Waiting]] = deque()  # not sent yet
         self._sock: socket.socket | None = None
         self._stop = threading.Event()
         self.bound = False
@@ -127,6 +132,8 @@ class Session:
         deadline = time.monotonic() + timeout
         with self._lock:
             while not self.bound and not self._stop.is_set():
+                if self.bind_status is not None:
+                    return False  # refused: waiting helps nobody until the settings change
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False
@@ -195,13 +202,16 @@ class Session:
         with self._lock:
             sock, self._sock = self._sock, None
             self.bound = False
-            waiting, self._waiting = self._waiting, {}
+            unanswered = [entry for entry, _sent in self._waiting.values()]
+            unanswered += [entry for _body, entry in self._queue]
+            self._waiting, self._queue = {}, deque()
+            for entry in unanswered:
+                entry.answer = SubmitAnswer(None)
+                entry.round.pending -= 1
             self._lock.notify_all()
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.close()
-        for entry, _sent in waiting.values():
-            entry.settle(SubmitAnswer(None))
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -231,9 +241,13 @@ class Session:
         return smpp.parse_pdu(raw, client=self._sequences, allow_unknown_opt_params=True)
 
     def _read_loop(self) -> None:
-        quiet_since = time.monotonic()
+        quiet_since = checked = time.monotonic()
         enquired_at: float | None = None
         while not self._stop.is_set():
+            if len(self._buffer) < 16:
+                # Everything received so far is handled: fill the window again from here,
+                # without waking the thread that queued the submits.
+                self._pump()
             try:
                 raw = self._read_raw()
             except TimeoutError:
@@ -247,6 +261,9 @@ class Session:
                 continue
             quiet_since = time.monotonic()
             enquired_at = None
+            if quiet_since - checked >= 1.0:
+                checked = quiet_since
+                self._check_overdue(quiet_since)
             _length, command, status, sequence = HEADER.unpack_from(raw)
             if command in (SUBMIT_SM_RESP, GENERIC_NACK):
                 end = raw.find(b"\0", 16)
@@ -272,10 +289,19 @@ class Session:
 
     def _settle(self, sequence: int, answer: SubmitAnswer) -> None:
         with self._lock:
-            entry = self._waiting.pop(sequence, None)
-            self._lock.notify_all()
-        if entry is not None:
-            entry[0].settle(answer)
+            found = self._waiting.pop(sequence, None)
+            if answer.status in THROTTLING:
+                # The SMSC said slow down: pause every submit, longer each time in a row.
+                self._pause = min(max(self._pause * 2, 0.05), 5.0)
+                self.pause_until = time.monotonic() + self._pause
+            elif answer.status == 0:
+                self._pause = 0.0
+            if found is not None:
+                entry = found[0]
+                entry.answer = answer
+                entry.round.pending -= 1
+                if entry.round.pending <= 0:
+                    self._lock.notify_all()
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -299,47 +325,64 @@ class Session:
         except OSError as exc:
             logger.warning("smpp %s: could not answer %s: %s", self.name, command, exc)
 
-    def submit(self, body: bytes, *, deadline: float) -> Waiting | None:
-        """Send one submit_sm (its body: pdus.submit_body) once bound with room in the window
-        and any throttling pause over; None if that did not happen by `deadline` (monotonic)."""
+    def submit_round(self, bodies: Sequence[bytes]) -> tuple[Round, list[Waiting]]:
+        """Queue submit_sm bodies (see pdus.submit_body); they go out as the window allows,
+        sent by whichever thread sees room first (mostly the reader, as answers come in)."""
+        round = Round()
+        entries = [Waiting(round) for _ in bodies]
         with self._lock:
-            while True:
-                now = time.monotonic()
-                if self._stop.is_set() or now >= deadline:
-                    return None
-                if not self.bound and self.bind_status is not None:
-                    return None  # refused: waiting helps nobody until the settings change
-                if not self.bound or len(self._waiting) >= self.settings.window:
-                    self._lock.wait(deadline - now)
-                elif self.pause_until > now:
-                    self._lock.wait(min(deadline, self.pause_until) - now)
-                else:
-                    break
-            sequence = self._sequences.next_sequence()
-            entry = Waiting()
-            self._waiting[sequence] = (entry, time.monotonic())
-        try:
-            self._send_raw(HEADER.pack(16 + len(body), SUBMIT_SM, 0, sequence) + body)
-        except OSError:
-            self._settle(sequence, SubmitAnswer(None))
-        return entry
+            round.pending = len(entries)
+            self._queue.extend(zip(bodies, entries, strict=True))
+        self._pump()
+        return round, entries
 
-    def throttled(self) -> None:
-        """The SMSC said slow down: pause every submit, longer each time in a row."""
+    def _pump(self) -> None:
         with self._lock:
-            self._pause = min(max(self._pause * 2, 0.05), 5.0)
-            self.pause_until = time.monotonic() + self._pause
-            self._lock.notify_all()
+            if not self._queue or not self.bound or self.pause_until > time.monotonic():
+                return
+            now = time.monotonic()
+            out = []
+            while self._queue and len(self._waiting) < self.settings.window:
+                body, entry = self._queue.popleft()
+                sequence = self._sequences.next_sequence()
+                self._waiting[sequence] = (entry, now)
+                out.append(HEADER.pack(16 + len(body), SUBMIT_SM, 0, sequence) + body)
+        if out:
+            try:
+                self._send_raw(b"".join(out))
+            except OSError:
+                # The reader finds the link broken and settles them as unanswered.
+                sock = self._sock
+                if sock is not None:
+                    with contextlib.suppress(OSError):
+                        sock.shutdown(socket.SHUT_RDWR)
 
-    def unthrottled(self) -> None:
-        if self._pause:
+    def wait_round(self, round: Round, *, deadline: float) -> None:
+        """Until every submit of the round is answered, or known unanswered (a drop, or the
+        link dropped for an overdue answer). Those still queued at `deadline` are taken back
+        unsent; the sent ones are always settled within answer_timeout."""
+        while True:
             with self._lock:
-                self._pause = 0.0
+                if round.pending <= 0:
+                    return
+                if time.monotonic() >= deadline:
+                    kept: deque[tuple[bytes, Waiting]] = deque()
+                    for body, entry in self._queue:
+                        if entry.round is round:
+                            entry.answer = SubmitAnswer(None)
+                            round.pending -= 1
+                        else:
+                            kept.append((body, entry))
+                    self._queue = kept
+                    if round.pending <= 0:
+                        return
+                self._lock.wait(0.05)
+            self._pump()  # after a throttling pause, nobody else may be reading
 
     @property
     def outstanding(self) -> int:
         with self._lock:
-            return len(self._waiting)
+            return len(self._waiting) + len(self._queue)
 
 
 class _BindRefused(Exception):
