@@ -36,6 +36,7 @@ FAILED_BIND_WAIT = 1.0
 # A receipt for a message whose answer is still being recorded waits this long for its row.
 UNMATCHED_KEPT_SECONDS = 30.0
 ALIASES_KEPT = 200_000
+CHUNK = 50
 
 
 @dataclass(frozen=True)
@@ -97,10 +98,14 @@ class SenderBind:
     # -- submitting ---------------------------------------------------------------------------
 
     def submit_texts(
-        self, texts: Sequence[tuple[str, str]], *, budget: float = SUBMIT_BUDGET
+        self,
+        texts: Sequence[tuple[str, str]],
+        *,
+        budget: float = SUBMIT_BUDGET,
+        receipts: bool = True,
     ) -> list[TextOutcome]:
         """Submit (to, body) texts, each in its segments, through the window; one outcome per
-        text, in order."""
+        text, in order. Keyword replies (no row to update) ask for no receipt."""
         session = self.session
         deadline = time.monotonic() + budget
         parts: list[list[Segment]] = []
@@ -120,18 +125,24 @@ class SenderBind:
                 wait = FAILED_BIND_WAIT if session.last_error else BIND_WAIT
                 if not session.wait_bound(min(deadline - time.monotonic(), wait)):
                     break  # not bound in time, or the bind is refused
-            bodies = [
-                submit_body(
-                    source=self.sender.code,
-                    source_ton=self.source_ton,
-                    source_npi=self.source_npi,
-                    to=texts[t][0],
-                    segment=parts[t][s],
-                )
-                for t, s in todo
-            ]
-            round, entries = session.submit_round(bodies)
-            session.wait_round(round, deadline=deadline)
+            # Queued a window's worth at a time, so the first go out while the rest are built.
+            round, entries = None, []
+            for start in range(0, len(todo), CHUNK):
+                bodies = [
+                    submit_body(
+                        source=self.sender.code,
+                        source_ton=self.source_ton,
+                        source_npi=self.source_npi,
+                        to=texts[t][0],
+                        segment=parts[t][s],
+                        receipt=receipts,
+                    )
+                    for t, s in todo[start : start + CHUNK]
+                ]
+                round, queued = session.submit_round(bodies, round)
+                entries += queued
+            if round is not None:
+                session.wait_round(round, deadline=deadline)
             again = []
             for part, entry in zip(todo, entries, strict=True):
                 answer = entry.answer
@@ -239,7 +250,7 @@ class SenderBind:
             return
         reply = inbound_reply(sender=self.sender, inbound=inbound)
         if reply:
-            [outcome] = self.submit_texts([(inbound.sender_phone, reply)])
+            [outcome] = self.submit_texts([(inbound.sender_phone, reply)], receipts=False)
             if not outcome.smsc_id:
                 logger.warning(
                     "smpp %s: the reply to an inbound text was not taken (status %s)",

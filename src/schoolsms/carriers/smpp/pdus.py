@@ -64,14 +64,9 @@ def _cstring(value: str) -> bytes:
     return value.encode("ascii") + b"\0"
 
 
-def submit_body(
-    *, source: str, source_ton: int | None, source_npi: int | None, to: str, segment: Segment
-) -> bytes:
-    """The body of a submit_sm (SMPP 3.4 §4.4.1) after its header: built directly, as
-    smpplib's generic PDU builder costs more than everything else a submit needs (a test
-    checks smpplib reads it back field by field). Receipts asked for; no TLVs."""
+@functools.lru_cache(maxsize=64)
+def _head(source: str, source_ton: int | None, source_npi: int | None) -> bytes:
     ton, npi, source_addr = address(source)
-    _dton, _dnpi, destination = address(to if to.startswith("+") else "+" + to)
     return b"".join(
         (
             b"\0",  # service_type: the SMSC's default
@@ -79,15 +74,34 @@ def submit_body(
             bytes((npi if source_npi is None else source_npi,)),
             _cstring(source_addr),
             bytes((TON_INTERNATIONAL, NPI_ISDN)),
-            _cstring(destination),
-            # esm_class, protocol_id, priority_flag, schedule_delivery_time (empty),
-            # validity_period (empty), registered_delivery, replace_if_present_flag,
-            # data_coding, sm_default_msg_id, sm_length
-            bytes((segment.esm_class, 0, 0, 0, 0, 1, 0, segment.data_coding, 0)),
-            bytes((len(segment.data),)),
-            segment.data,
         )
     )
+
+
+def _tail(segment: Segment, receipt: bool) -> bytes:
+    # esm_class, protocol_id, priority_flag, schedule_delivery_time (empty), validity_period
+    # (empty), registered_delivery (receipts asked for), replace_if_present_flag, data_coding,
+    # sm_default_msg_id, sm_length, then the short message.
+    size = len(segment.data)
+    flags = (segment.esm_class, 0, 0, 0, 0, int(receipt), 0, segment.data_coding, 0, size)
+    return bytes(flags) + segment.data
+
+
+def submit_body(
+    *,
+    source: str,
+    source_ton: int | None,
+    source_npi: int | None,
+    to: str,
+    segment: Segment,
+    receipt: bool = True,
+) -> bytes:
+    """The body of a submit_sm (SMPP 3.4 §4.4.1) after its header: built directly, as
+    smpplib's generic PDU builder costs more than everything else a submit needs (a test
+    checks smpplib reads it back field by field). Destination international, a delivery
+    receipt asked for unless `receipt` is False; no TLVs."""
+    digits = to[1:] if to.startswith("+") else to
+    return _head(source, source_ton, source_npi) + _cstring(digits) + _tail(segment, receipt)
 
 
 def decode(data: bytes, data_coding: int) -> str:

@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 SUBMIT_SM = 0x00000004
 SUBMIT_SM_RESP = 0x80000004
 GENERIC_NACK = 0x80000000
+ANSWERS = frozenset((SUBMIT_SM_RESP, GENERIC_NACK))
 HEADER = struct.Struct(">LLLL")
 # ESME_RTHROTTLED, ESME_RMSGQFUL: not taken; slow down, and it is sent again.
 THROTTLING = {0x58, 0x14}
@@ -41,7 +42,7 @@ class BindSettings:
     window: int = 10
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SubmitAnswer:
     """The SMSC's answer to one submit_sm; status None: none came (the link dropped first)."""
 
@@ -244,12 +245,11 @@ class Session:
         quiet_since = checked = time.monotonic()
         enquired_at: float | None = None
         while not self._stop.is_set():
-            if len(self._buffer) < 16:
-                # Everything received so far is handled: fill the window again from here,
-                # without waking the thread that queued the submits.
-                self._pump()
+            # Everything received so far is handled: fill the window again from this thread,
+            # without waking the one that queued the submits.
+            self._pump()
             try:
-                raw = self._read_raw()
+                data = self._recv()
             except TimeoutError:
                 now = time.monotonic()
                 if enquired_at is not None and now - enquired_at >= self.answer_timeout:
@@ -264,22 +264,45 @@ class Session:
             if quiet_since - checked >= 1.0:
                 checked = quiet_since
                 self._check_overdue(quiet_since)
-            _length, command, status, sequence = HEADER.unpack_from(raw)
-            if command in (SUBMIT_SM_RESP, GENERIC_NACK):
-                end = raw.find(b"\0", 16)
-                message_id = raw[16:end].decode("ascii", "replace") if end > 16 else ""
-                self._settle(sequence, SubmitAnswer(status, message_id))
-                continue
-            pdu = smpp.parse_pdu(raw, client=self._sequences, allow_unknown_opt_params=True)
-            if pdu.command == "deliver_sm":
-                self.on_deliver(pdu)
-            elif pdu.command == "enquire_link":
-                self.respond(pdu.sequence, "enquire_link_resp")
-            elif pdu.command == "unbind":
-                self.respond(pdu.sequence, "unbind_resp")
-                raise OSError("the SMSC unbound")
-            elif pdu.command not in ("enquire_link_resp", "unbind_resp"):
-                logger.info("smpp %s: ignored %s", self.name, pdu.command)
+            answers, others = self._split(self._buffer + data if self._buffer else data)
+            if answers:
+                self._settle(answers)
+            for raw in others:
+                self._handle(raw)
+
+    def _split(self, buffer: bytes) -> tuple[list[tuple[int, int, str]], list[bytes]]:
+        """Every whole PDU received: submit answers (read from the header alone, the hot
+        path) and the rest; a partial PDU stays buffered."""
+        answers: list[tuple[int, int, str]] = []
+        others: list[bytes] = []
+        offset, size = 0, len(buffer)
+        while size - offset >= 16:
+            length, command, status, sequence = HEADER.unpack_from(buffer, offset)
+            if length < 16 or length > 1 << 16:
+                raise ValueError(f"PDU length {length}")
+            if size - offset < length:
+                break
+            if command in ANSWERS:
+                end = buffer.find(b"\0", offset + 16, offset + length)
+                message_id = buffer[offset + 16 : end].decode("ascii", "replace")
+                answers.append((sequence, status, message_id if end > 0 else ""))
+            else:
+                others.append(buffer[offset : offset + length])
+            offset += length
+        self._buffer = buffer[offset:]
+        return answers, others
+
+    def _handle(self, raw: bytes) -> None:
+        pdu = smpp.parse_pdu(raw, client=self._sequences, allow_unknown_opt_params=True)
+        if pdu.command == "deliver_sm":
+            self.on_deliver(pdu)
+        elif pdu.command == "enquire_link":
+            self.respond(pdu.sequence, "enquire_link_resp")
+        elif pdu.command == "unbind":
+            self.respond(pdu.sequence, "unbind_resp")
+            raise OSError("the SMSC unbound")
+        elif pdu.command not in ("enquire_link_resp", "unbind_resp"):
+            logger.info("smpp %s: ignored %s", self.name, pdu.command)
 
     def _check_overdue(self, now: float) -> None:
         with self._lock:
@@ -287,21 +310,25 @@ class Session:
         if overdue:
             raise OSError("a submit_sm went unanswered")
 
-    def _settle(self, sequence: int, answer: SubmitAnswer) -> None:
+    def _settle(self, answers: list[tuple[int, int, str]]) -> None:
+        """(sequence, status, message_id) answers to the submits waiting for them."""
+        done = False
         with self._lock:
-            found = self._waiting.pop(sequence, None)
-            if answer.status in THROTTLING:
-                # The SMSC said slow down: pause every submit, longer each time in a row.
-                self._pause = min(max(self._pause * 2, 0.05), 5.0)
-                self.pause_until = time.monotonic() + self._pause
-            elif answer.status == 0:
-                self._pause = 0.0
-            if found is not None:
-                entry = found[0]
-                entry.answer = answer
-                entry.round.pending -= 1
-                if entry.round.pending <= 0:
-                    self._lock.notify_all()
+            for sequence, status, message_id in answers:
+                if status in THROTTLING:
+                    # The SMSC said slow down: pause every submit, longer each time in a row.
+                    self._pause = min(max(self._pause * 2, 0.05), 5.0)
+                    self.pause_until = time.monotonic() + self._pause
+                elif status == 0:
+                    self._pause = 0.0
+                found = self._waiting.pop(sequence, None)
+                if found is not None:
+                    entry = found[0]
+                    entry.answer = SubmitAnswer(status, message_id)
+                    entry.round.pending -= 1
+                    done = done or entry.round.pending <= 0
+            if done:
+                self._lock.notify_all()
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -325,13 +352,16 @@ class Session:
         except OSError as exc:
             logger.warning("smpp %s: could not answer %s: %s", self.name, command, exc)
 
-    def submit_round(self, bodies: Sequence[bytes]) -> tuple[Round, list[Waiting]]:
-        """Queue submit_sm bodies (see pdus.submit_body); they go out as the window allows,
-        sent by whichever thread sees room first (mostly the reader, as answers come in)."""
-        round = Round()
+    def submit_round(
+        self, bodies: Sequence[bytes], round: Round | None = None
+    ) -> tuple[Round, list[Waiting]]:
+        """Queue submit_sm bodies (see pdus.submit_body) in a new round or onto `round`; they
+        go out as the window allows, sent by whichever thread sees room first (mostly the
+        reader, as answers come in)."""
+        round = round or Round()
         entries = [Waiting(round) for _ in bodies]
         with self._lock:
-            round.pending = len(entries)
+            round.pending += len(entries)
             self._queue.extend(zip(bodies, entries, strict=True))
         self._pump()
         return round, entries

@@ -72,6 +72,6 @@ class SmppGateway:
         return LookupResult(found=None, carrier_id=message.carrier_message_id)
 
     def send_reply(self, *, to: str, body: str) -> None:
-        [outcome] = self.bind.submit_texts([(to, body)])
+        [outcome] = self.bind.submit_texts([(to, body)], receipts=False)
         if not outcome.smsc_id:
             raise ReplyNotTaken(f"the SMSC did not take the reply (status {outcome.status})")
