@@ -8,9 +8,11 @@ Results go to bench/results/latest.json.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import importlib
 import json
 import os
+import platform
 import sys
 import time
 from dataclasses import asdict
@@ -20,6 +22,60 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from common import Figure  # noqa: E402
+
+
+def _ratio_text(figure: Figure) -> str:
+    return f"{figure.ratio:.2f}x" if figure.ratio is not None else "-"
+
+
+def results_table(figures: list[Figure]) -> str:
+    """One Markdown table: workload, ours, the limit measured in the same run, ratio, target."""
+    lines = [
+        "| workload | ours | limit (same run) | ratio | target | result |",
+        "|---|---|---|---|---|---|",
+    ]
+    for f in figures:
+        target = f"<= {f.limit_ratio}x" if f.limit_ratio else "(shown)"
+        limit = f"{f.baseline_name} {f.baseline_seconds:.4g}s" if f.baseline_name else "-"
+        lines.append(
+            f"| {f.name} | {f.ours_seconds:.4g}s | {limit} | {_ratio_text(f)} | {target} "
+            f"| {f.verdict or '-'} |"
+        )
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f", {kib / 1024 / 1024:.0f} GiB memory"
+    except (OSError, ValueError, IndexError):
+        pass
+    import sqlite3
+
+    return (
+        f"{platform.system()} {platform.release()}, {os.cpu_count()} cores ({cpu}){memory}; "
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
+    )
+
+
+def results_markdown(table: str, scale: float) -> str:
+    when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return (
+        "# Benchmark results (`make bench`)\n\n"
+        f"Measured {when} at scale {scale} on {machine()}.\n\n"
+        "Each figure is our time against a raw limit measured in the same run (ratio = ours / "
+        "limit; lower is better). Figures vary from day to day with the machine; the ratios are "
+        "what the issues' targets are about.\n\n" + table + "\n"
+    )
 
 
 def main() -> int:
@@ -48,6 +104,9 @@ def main() -> int:
                 flush=True,
             )
         print(f"   ({time.perf_counter() - started:.1f}s)", flush=True)
+    table = results_table(figures)
+    print("\n" + table, flush=True)
+    (HERE / "RESULTS.md").write_text(results_markdown(table, args.scale))
     out = HERE / "results"
     out.mkdir(exist_ok=True)
     payload = [{**asdict(f), "ratio": f.ratio, "verdict": f.verdict} for f in figures]

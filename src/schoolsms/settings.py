@@ -30,6 +30,19 @@ DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 SCHOOLSMS_PUBLIC_URL = env_str("SCHOOLSMS_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = [SCHOOLSMS_PUBLIC_URL]
+# Served over https (behind a TLS proxy that sets X-Forwarded-Proto, see deploy/): secure
+# cookies, HSTS and a redirect to https, except for the probes of /healthz and /metrics.
+if SCHOOLSMS_PUBLIC_URL.startswith("https://"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("SCHOOLSMS_HSTS_SECONDS", 31_536_000, minimum=0)
+    # Only names below this host (sms.district.example.org): safe to include.
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    # The preload list is a decision for the owner of the apex domain, not for this app.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -44,6 +57,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "schoolsms.core",
+    "schoolsms.operations",
     "schoolsms.accounts",
     "schoolsms.consent",
     "schoolsms.contacts",
@@ -65,6 +79,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "schoolsms.core.metrics.webhook_counting",
 ]
 
 ROOT_URLCONF = "schoolsms.urls"
@@ -184,6 +199,13 @@ SCHOOLSMS_SIMULATOR_SCENARIO = env_str(
 # Carrier secrets at rest (see schoolsms/sealing.py): Fernet keys, comma-separated, newest
 # first; empty: derived from SECRET_KEY.
 SCHOOLSMS_SECRETS_KEY = env_str("SCHOOLSMS_SECRETS_KEY")
+
+# /metrics: when set, scrapers must send `Authorization: Bearer <token>`.
+SCHOOLSMS_METRICS_TOKEN = env_str("SCHOOLSMS_METRICS_TOKEN")
+# Message rows of broadcasts completed more than this many days ago are archived and pruned
+# daily by the worker (see `schoolsms prune`); 0: never.
+SCHOOLSMS_RETENTION_DAYS = env_int("SCHOOLSMS_RETENTION_DAYS", 0, minimum=0)
+SCHOOLSMS_ARCHIVE_DIR = env_str("SCHOOLSMS_ARCHIVE_DIR", str(VAR_DIR / "archive"))
 
 LOGGING = {
     "version": 1,

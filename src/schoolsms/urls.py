@@ -7,16 +7,20 @@ from django.urls import include, path
 
 from schoolsms.api import api
 from schoolsms.carriers import views as carrier_views
+from schoolsms.core import metrics as core_metrics
 from schoolsms.core import views as core_views
+from schoolsms.messaging import reply_views
 
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("metrics", core_metrics.metrics, name="metrics"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("org/switch/", core_views.switch_organization, name="switch-organization"),
     path("api/v1/", api.urls),
     path("settings/carrier/", carrier_views.carrier_settings, name="carrier-settings"),
+    path("settings/replies/", reply_views.reply_settings, name="reply-settings"),
 ]
 
 # Each app with pages has urls.py; mounted under its tab.

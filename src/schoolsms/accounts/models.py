@@ -49,6 +49,9 @@ class Organization(models.Model):
     quiet_hours_start = models.TimeField(null=True, blank=True, default=dt.time(21, 0))
     quiet_hours_end = models.TimeField(null=True, blank=True, default=dt.time(8, 0))
     segment_limit = models.PositiveSmallIntegerField(default=3)
+    # After each contact import, text an opt-in invitation to Pending Opt-In numbers never
+    # invited (messaging.invitations).
+    invite_after_import = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

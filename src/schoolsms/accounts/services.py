@@ -162,3 +162,9 @@ def membership_role_set(*, organization: Organization, user_id: int, role: str) 
         Membership.objects.filter(pk=membership.pk).update(role=role)
         membership.role = role
     return membership
+
+
+def organization_invitations_set(*, organization: Organization, after_import: bool) -> None:
+    """Whether each contact import ends with opt-in invitations to new Pending Opt-In numbers."""
+    Organization.objects.filter(pk=organization.pk).update(invite_after_import=after_import)
+    organization.invite_after_import = after_import

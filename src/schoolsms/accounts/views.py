@@ -35,6 +35,7 @@ def _subtabs(active: str) -> list[tuple[str, str, bool]]:
         ("Users", reverse("accounts:users"), active == "users"),
         ("API tokens", reverse("accounts:tokens"), active == "tokens"),
         ("Carrier", reverse("carrier-settings"), False),
+        ("Text replies", reverse("reply-settings"), False),
     ]
 
 

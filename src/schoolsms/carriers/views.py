@@ -21,6 +21,7 @@ def _subtabs() -> list[tuple[str, str, bool]]:
         ("Users", reverse("accounts:users"), False),
         ("API tokens", reverse("accounts:tokens"), False),
         ("Carrier", reverse("carrier-settings"), True),
+        ("Text replies", reverse("reply-settings"), False),
     ]
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from schoolsms.accounts.models import Organization
 from schoolsms.consent.services import consent_create_pending
+from schoolsms.contacts.hooks import after_import_run
 from schoolsms.contacts.importer import ContactRow, contact_rows_read
 from schoolsms.contacts.models import Contact, PhoneNumber
 from schoolsms.csvimport import CsvImportError, RowError
@@ -73,6 +74,7 @@ def contacts_import(
     try:
         with transaction.atomic():
             _write(organization, rows, summary)
+            transaction.on_commit(lambda: after_import_run(organization))
     except IntegrityError:
         # Only a concurrent import of the same organization can collide with our inserts.
         raise ContactImportError(

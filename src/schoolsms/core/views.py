@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import NoReverseMatch, reverse
@@ -11,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from schoolsms.accounts.access import SESSION_KEY, current_membership
 from schoolsms.accounts.models import Membership
+from schoolsms.core.health import health_check
 
 # The first tab a role lands on, in order of preference (later issues add the earlier ones).
 _LANDING = {
@@ -38,9 +38,12 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    """JSON for load balancers and monitors: 503 when the database is unreachable or no
+    worker has been seen for a minute."""
+    result = health_check()
+    response = JsonResponse(result.body, status=200 if result.healthy else 503)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required

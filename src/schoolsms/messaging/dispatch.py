@@ -5,13 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import reduce
+from operator import or_
 from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from schoolsms.contacts.models import Contact
-from schoolsms.messaging.models import Broadcast, BroadcastStatus
+from schoolsms.messaging.invitations import invitation_fan_out, language_q
+from schoolsms.messaging.models import Broadcast, BroadcastKind, BroadcastStatus
 
 # Order of checks (issue 3): no_sms_number, blocked, opted_out, pending_opt_in, not_opted_in;
 # then, among rows still eligible, every row after the first for one phone is duplicate_number.
@@ -100,6 +103,10 @@ def audience_where(broadcast: Broadcast) -> tuple[str, list[Any]]:
         contacts = contacts.filter(school__in=broadcast.audience_schools)
     if broadcast.audience_external_ids:
         contacts = contacts.filter(external_id__in=broadcast.audience_external_ids)
+    if broadcast.audience_languages:
+        contacts = contacts.filter(
+            reduce(or_, (language_q(code) for code in broadcast.audience_languages))
+        )
     query = contacts.query
     sql, params = query.get_compiler(using="default").compile(query.where)
     return sql, list(params)
@@ -130,6 +137,8 @@ def _fan_out(*, broadcast_id: int, now: dt.datetime) -> int | None:
         if claimed != 1:
             return None
         broadcast = Broadcast.objects.select_related("organization").get(pk=broadcast_id)
+        if broadcast.kind == BroadcastKind.INVITATION:
+            return invitation_fan_out(broadcast=broadcast, now=now)
         org = broadcast.organization
         where_sql, where_params = audience_where(broadcast)
         stamp = connection.ops.adapt_datetimefield_value(now)

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import models
 
 from schoolsms.accounts.models import Organization, Sender
+from schoolsms.consent.models import ConsentEvent
 from schoolsms.constraints import one_of
 from schoolsms.contacts.models import Contact
 
@@ -76,7 +77,15 @@ class BroadcastStatus(models.TextChoices):
     CANCELED = "canceled", "Canceled"
 
 
+class BroadcastKind(models.TextChoices):
+    BROADCAST = "broadcast", "Broadcast"
+    INVITATION = "invitation", "Opt-in invitation"
+
+
 class Broadcast(models.Model):
+    """A text to an audience. Most are broadcasts users write; an opt-in invitation
+    (messaging.invitations) is one too, whose eligible numbers are the Pending Opt-In ones."""
+
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="broadcasts"
     )
@@ -86,6 +95,12 @@ class Broadcast(models.Model):
     audience_roles = models.JSONField(default=list, blank=True)
     audience_schools = models.JSONField(default=list, blank=True)
     audience_external_ids = models.JSONField(default=list, blank=True)
+    # Built-in language codes (messaging.replies.LANGUAGES) of the contacts it is for; a
+    # contact whose language is none of them counts as English.
+    audience_languages = models.JSONField(default=list, blank=True)
+    kind = models.CharField(
+        max_length=10, choices=BroadcastKind.choices, default=BroadcastKind.BROADCAST
+    )
     emergency = models.BooleanField(default=False)
     status = models.CharField(
         max_length=10, choices=BroadcastStatus.choices, default=BroadcastStatus.DRAFT
@@ -105,7 +120,10 @@ class Broadcast(models.Model):
             models.CheckConstraint(
                 condition=models.Q(status__in=BroadcastStatus.values),
                 name="broadcast_status_valid",
-            )
+            ),
+            models.CheckConstraint(
+                condition=one_of("kind", BroadcastKind.values), name="broadcast_kind_valid"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -226,3 +244,89 @@ class ThrottleChunk(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sender_id}: {self.count} @ {self.released_at:.3f}"
+
+
+class InboundKind(models.TextChoices):
+    OPT_OUT = "opt_out", "Opt-out"
+    OPT_IN = "opt_in", "Opt-in"
+    HELP = "help", "Help"
+    OTHER = "", "Other text"
+
+
+class InboundText(models.Model):
+    """A text a number sent to one of our senders, handled once: what was texted, when, through
+    which carrier (and its message id), what it changed and what we answered.
+
+    It is the evidence behind a keyword's consent change (`consent_event`) and the guard against
+    replays: a carrier message id is handled once per sender and number. Written once, never
+    updated."""
+
+    sender = models.ForeignKey(Sender, on_delete=models.PROTECT, related_name="+")
+    phone = models.CharField(max_length=16)  # who texted, E.164
+    carrier_message_id = models.CharField(max_length=64, blank=True)
+    channel = models.CharField(max_length=40)  # the carrier it came through ("twilio", "cli" …)
+    body = models.TextField()
+    received_at = models.DateTimeField()
+    kind = models.CharField(max_length=10, choices=InboundKind.choices, blank=True)
+    # The organization whose contact (or only organization on the sender) it was taken for.
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    consent_event = models.OneToOneField(
+        ConsentEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="inbound"
+    )
+    reply = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sender", "phone", "carrier_message_id"],
+                condition=~models.Q(carrier_message_id=""),
+                name="inbound_handled_once",
+            ),
+            models.CheckConstraint(
+                condition=one_of("kind", InboundKind.values), name="inbound_kind_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["sender", "phone", "received_at"], name="inbound_number_time")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phone}: {self.body[:40]}"
+
+
+class ReplyKind(models.TextChoices):
+    HELP = "help", "HELP reply"
+    OPT_IN = "opt_in", "Opt-in confirmation"
+    OPT_OUT = "opt_out", "Opt-out confirmation"
+    INVITATION = "invitation", "Opt-in invitation"
+
+
+class ReplyText(models.Model):
+    """An organization's own wording of one automatic text in one language; without one the
+    built-in wording (messaging.replies) is used."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="reply_texts"
+    )
+    language = models.CharField(max_length=10)
+    kind = models.CharField(max_length=12, choices=ReplyKind.choices)
+    text = models.TextField()
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "language", "kind"], name="reply_text_unique"
+            ),
+            models.CheckConstraint(
+                condition=one_of("kind", ReplyKind.values), name="reply_text_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} {self.language} {self.kind}"

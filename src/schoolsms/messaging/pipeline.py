@@ -28,6 +28,7 @@ from schoolsms.messaging.capability import capability_check
 from schoolsms.messaging.gateway import Gateway, OutboundMessage, SendOutcome, gateway_for
 from schoolsms.messaging.models import (
     Broadcast,
+    BroadcastKind,
     BroadcastStatus,
     DeliveryResult,
     Message,
@@ -288,7 +289,11 @@ def send_round(
         report.claimed += len(rows)
         claim = _db(claimed_at)
         stamp = _db(timezone.now())
-        ineligible = ineligible_now(organization=organization, phones=[r.phone for r in rows])
+        ineligible = ineligible_now(
+            organization=organization,
+            phones=[r.phone for r in rows],
+            invitation=broadcast.kind == BroadcastKind.INVITATION,
+        )
         _update_claimed(
             f"result = '{INELIGIBLE}', reason = %s, updated_at = %s",
             [(ineligible[r.phone], stamp, r.id, claim) for r in rows if r.phone in ineligible],

@@ -12,8 +12,13 @@ from schoolsms.consent.models import BlockedNumber, ConsentRecord, ConsentStatus
 from schoolsms.messaging.models import Reason
 
 
-def ineligible_now(*, organization: Organization, phones: Iterable[str]) -> dict[str, str]:
-    """Numbers a STOP, a block or a lost opt-in made ineligible since dispatch -> reason."""
+def ineligible_now(
+    *, organization: Organization, phones: Iterable[str], invitation: bool = False
+) -> dict[str, str]:
+    """Numbers a STOP, a block or a lost opt-in made ineligible since dispatch -> reason.
+
+    For an opt-in invitation Pending Opt-In is what makes a number eligible: only a STOP, a
+    block or a lost record stop it (one that opted in meanwhile is sent it all the same)."""
     wanted = sorted(set(phones))
     if not wanted:
         return {}
@@ -41,7 +46,7 @@ def ineligible_now(*, organization: Organization, phones: Iterable[str]) -> dict
             reasons[phone] = Reason.BLOCKED.value
         elif status == ConsentStatus.OPTED_OUT:
             reasons[phone] = Reason.OPTED_OUT.value
-        elif status == ConsentStatus.PENDING_OPT_IN:
+        elif status == ConsentStatus.PENDING_OPT_IN and not invitation:
             reasons[phone] = Reason.PENDING_OPT_IN.value
         elif status is None:
             reasons[phone] = Reason.NOT_OPTED_IN.value

@@ -16,8 +16,10 @@ from schoolsms.contacts.models import Contact, PhoneNumber
 from schoolsms.messaging.dispatch import ELIGIBILITY_SQL, audience_where
 from schoolsms.messaging.models import (
     Broadcast,
+    BroadcastKind,
     BroadcastStatus,
     DeliveryResult,
+    InboundText,
     Message,
     Reason,
 )
@@ -250,3 +252,25 @@ def carrier_ids_known(*, carrier_ids: Iterable[str]) -> set[str]:
         rows = Message.objects.filter(carrier_message_id__in=ids[start : start + 500])
         found.update(cid for cid in rows.values_list("carrier_message_id", flat=True) if cid)
     return found
+
+
+def inbound_texts(*, organization: Organization, phone: str) -> QuerySet[InboundText]:
+    """What a number texted to the organization's sender (keywords and anything else), oldest
+    first, with the consent change each made. Consent belongs to the sender, so texts taken for
+    another organization sharing it are listed too: they changed this number's status here."""
+    return (
+        InboundText.objects.filter(sender_id=organization.sender_id, phone=phone)
+        .select_related("consent_event")
+        .order_by("received_at", "id")
+    )
+
+
+def invitations_of(*, organization: Organization, phone: str) -> QuerySet[Message]:
+    """The opt-in invitations the organization made for a number, oldest first."""
+    return (
+        Message.objects.filter(
+            organization=organization, phone=phone, broadcast__kind=BroadcastKind.INVITATION
+        )
+        .select_related("broadcast")
+        .order_by("id")
+    )

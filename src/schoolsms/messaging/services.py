@@ -17,7 +17,9 @@ from django.utils import timezone
 from schoolsms.accounts.models import Organization
 from schoolsms.contacts.models import ContactRole
 from schoolsms.messaging import selectors
-from schoolsms.messaging.models import Broadcast, BroadcastStatus
+from schoolsms.messaging.invitations import invitable_counts
+from schoolsms.messaging.models import Broadcast, BroadcastKind, BroadcastStatus, ReplyKind
+from schoolsms.messaging.replies import LANGUAGES, reply_text
 from schoolsms.messaging.text import text_check
 
 # A schedule a little in the past is "now" (a slow form, clock skew); further back is a mistake.
@@ -249,3 +251,40 @@ def broadcast_cancel(*, broadcast: Broadcast) -> Broadcast:
             code="state",
         )
     return broadcast
+
+
+def invitations_send(
+    *, organization: Organization, actor: User | None = None, now: dt.datetime | None = None
+) -> list[Broadcast]:
+    """Invite every number that may be invited now: one invitation broadcast per language
+    that has any, sent at once (quiet hours still hold). Returns the broadcasts made."""
+    now = now or timezone.now()
+    counts = invitable_counts(organization=organization, now=now)
+    made = []
+    for language, count in counts.items():
+        if not count:
+            continue
+        with transaction.atomic():
+            broadcast = Broadcast.objects.create(
+                organization=organization,
+                kind=BroadcastKind.INVITATION,
+                name=f"Opt-in invitation ({LANGUAGES[language]})",
+                text=reply_text(
+                    sender=organization.sender,
+                    organization=organization,
+                    language=language,
+                    kind=ReplyKind.INVITATION,
+                ),
+                audience_languages=[language],
+                created_by=actor,
+                status=BroadcastStatus.DRAFT,
+            )
+            made.append(broadcast_send(broadcast=broadcast))
+    return made
+
+
+def invitations_after_import(organization: Organization) -> None:
+    """After a contact import: invite the new Pending Opt-In numbers, if the organization
+    turned that on (Settings > Text replies)."""
+    if Organization.objects.filter(pk=organization.pk, invite_after_import=True).exists():
+        invitations_send(organization=organization)

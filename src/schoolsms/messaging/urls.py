@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from schoolsms.messaging import compose_views, views
+from schoolsms.messaging import compose_views, invitation_views, views
 
 app_name = "broadcasts"
 
@@ -17,4 +17,5 @@ urlpatterns = [
     path("<int:pk>/cancel/", views.broadcast_cancel, name="cancel"),
     path("<int:pk>/edit/", compose_views.broadcast_edit, name="edit"),
     path("<int:pk>/delete/", compose_views.broadcast_delete, name="delete"),
+    path("invitations/", invitation_views.invitations, name="invitations"),
 ]

@@ -92,6 +92,8 @@ class LookupOut(Schema):
     status_changed_at: str | None
     blocked: bool
     contacts: list[dict[str, str]]
+    keyword_history: list[dict[str, Any]]
+    invitations: list[dict[str, Any]]
     history: list[dict[str, Any]]
 
 

@@ -23,6 +23,8 @@ from schoolsms.accounts.models import Organization
 from schoolsms.consent.models import BlockedNumber, ConsentRecord, ConsentStatus
 from schoolsms.consent.selectors import consent_history, consent_record_get, is_blocked
 from schoolsms.contacts.models import Contact, PhoneNumber
+from schoolsms.messaging.models import InboundText
+from schoolsms.messaging.selectors import inbound_texts, invitations_of
 from schoolsms.phones import InvalidPhoneNumber, to_e164
 
 STATUS_LABELS = dict(ConsentStatus.choices)
@@ -170,7 +172,8 @@ def sms_status_lookup(organization: Organization, text: str) -> dict[str, Any]:
         .order_by("last_name", "first_name", "id")
     )
     blocked = is_blocked(organization=organization, phone=phone)
-    if record is None and not contacts and not blocked:
+    texts = list(inbound_texts(organization=organization, phone=phone))
+    if record is None and not contacts and not blocked and not texts:
         raise UnknownNumber(f"{phone} is not a number of any contact in {organization.name}")
     history = list(consent_history(organization=organization, phone=phone)) if record else []
     status = record.status if record else NO_RECORD_STATUS
@@ -185,6 +188,35 @@ def sms_status_lookup(organization: Organization, text: str) -> dict[str, Any]:
         "blocked": blocked,
         "contacts": contacts,
         "history": history,
+        "keyword_history": [_texted(t) for t in texts],
+        "invitations": [
+            {
+                "at": m.created_at,
+                "name": m.broadcast.name,
+                "result": m.get_result_display(),
+                "reason": m.get_reason_display() if m.reason else "",
+            }
+            for m in invitations_of(organization=organization, phone=phone)
+        ],
+    }
+
+
+def _texted(text: InboundText) -> dict[str, Any]:
+    """One text the number sent: what, when, what it changed, what we answered."""
+    event = text.consent_event
+    return {
+        "at": text.received_at,
+        "text": text.body,
+        "keyword": text.get_kind_display(),
+        "changed": (
+            f"{STATUS_LABELS.get(event.old_status, 'No record')} → "
+            f"{STATUS_LABELS[event.new_status]}"
+            if event
+            else "Nothing"
+        ),
+        "reply": text.reply,
+        "via": text.channel,
+        "message_id": text.carrier_message_id,
     }
 
 
@@ -199,6 +231,8 @@ def lookup_as_json(found: dict[str, Any]) -> dict[str, Any]:
             {"external_id": c.external_id, "name": c.name, "role": c.get_role_display()}
             for c in found["contacts"]
         ],
+        "keyword_history": [{**t, "at": _iso(t["at"])} for t in found["keyword_history"]],
+        "invitations": [{**i, "at": _iso(i["at"])} for i in found["invitations"]],
         "history": [
             {
                 "at": _iso(e.created_at),

@@ -178,6 +178,7 @@ def _status_context(request: HttpRequest) -> dict[str, Any]:
         "total_pairs": sum(totals.values()),
         "chart": {"labels": list(totals), "counts": list(totals.values())},
         "flyer_url": FLYER_URL,
+        "can_send": request.membership.can_send,  # type: ignore[attr-defined]
         "tz": org.timezone,
     }
 

@@ -33,10 +33,6 @@ def test_login_then_home_redirects_into_a_tab(client: Any, org: Any) -> None:
     assert response.wsgi_request.user.is_authenticated
 
 
-def test_healthz(client: Any) -> None:
-    assert client.get("/healthz").json() == {"status": "ok"}
-
-
 def test_api_schema_is_served(client: Any) -> None:
     response = client.get("/api/v1/openapi.json")
     assert response.status_code == 200

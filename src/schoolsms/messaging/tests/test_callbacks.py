@@ -154,12 +154,12 @@ def test_21610_in_a_callback_opts_the_number_out(client: Any, org: Any) -> None:
     assert (record.status, record.events.last().source) == ("opted_out", "carrier")
 
 
-def _inbound(body: str, phone: str = "+12175550190") -> dict[str, str]:
+def _inbound(body: str, phone: str = "+12175550190", sid: str = "") -> dict[str, str]:
     return {
         "From": phone,
         "To": "67587",
         "Body": body,
-        "MessageSid": "SMin",
+        "MessageSid": sid or f"SMin{abs(hash((body, phone))):x}",
         "AccountSid": "AC1",
         "NumSegments": "1",
     }

@@ -28,8 +28,10 @@ from schoolsms.messaging.gateway import (
 )
 from schoolsms.messaging.models import Broadcast, BroadcastStatus, DeliveryResult, Message
 from schoolsms.messaging.tasks import pipeline_sweep
+from schoolsms.operations.services import duties_run_due, heartbeat_beat, worker_name
 
 logger = logging.getLogger("schoolsms.worker")
+HEARTBEAT_SECONDS = 10.0  # /healthz calls a worker silent for 60 s gone
 
 
 class PipelineWorker(Worker):
@@ -51,8 +53,24 @@ class PipelineWorker(Worker):
         self.horizon = dt.timedelta(seconds=horizon)
         self.sweep_every = sweep_every
         self._last_sweep = 0.0
+        self._last_beat = 0.0
+        self._started_at = timezone.now()
+        self._name = worker_name()
+
+    def _beat(self) -> None:
+        """Tell /healthz this worker is alive, and run the periodic duties that are due."""
+        if time.monotonic() - self._last_beat < HEARTBEAT_SECONDS:
+            return
+        self._last_beat = time.monotonic()
+        try:
+            heartbeat_beat(worker=self._name, started_at=self._started_at)
+            duties_run_due()
+        except OperationalError as exc:
+            if not is_locked_database_exception(exc):
+                raise
 
     def _sweep(self, *, force: bool = False) -> None:
+        self._beat()
         if force or time.monotonic() - self._last_sweep >= self.sweep_every:
             self._last_sweep = time.monotonic()
             try:

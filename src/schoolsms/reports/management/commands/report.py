@@ -278,3 +278,6 @@ class Command(BaseCommand):
                 out.write(
                     f"  {e['at']}  {e['from'] or '—'} → {e['to']}  ({e['source']}) {e['text']}\n"
                 )
+            out.write("texted:\n")
+            for t in found["keyword_history"]:
+                out.write(f"  {t['at']}  {t['text']!r} ({t['keyword']}): {t['changed']}\n")
