@@ -20,9 +20,8 @@ from schoolsms import testing
 from schoolsms.carriers.services import sender_gateway_configure
 from schoolsms.carriers.smpp.pdus import decode, strip_udh
 from schoolsms.carriers.smpp.tests.smsc import Smsc, Submit
-from schoolsms.consent.keywords import reply_for
 from schoolsms.consent.models import ConsentRecord
-from schoolsms.messaging.models import Broadcast, BroadcastStatus, Message
+from schoolsms.messaging.models import Broadcast, BroadcastStatus, InboundText, Message
 from schoolsms.messaging.tests.pipeline_helpers import make_broadcast
 from schoolsms.messaging.text import split_segments
 
@@ -195,7 +194,9 @@ def test_inbound_stop_opts_out_and_the_confirmation_is_submitted(
     [reply] = smsc.submits
     assert reply.registered_delivery == 0  # a reply has no row for a receipt to update
     assert reply.destination == _phone(0)[1:]
-    assert decode(reply.short_message, reply.data_coding) == reply_for("opt_out", org.sender)
+    [text] = InboundText.objects.filter(sender=org.sender, phone=_phone(0))
+    assert (text.body, text.channel, text.kind) == ("Stop ", "smpp", "opt_out")
+    assert text.reply and decode(reply.short_message, reply.data_coding) == text.reply
     assert not Message.objects.exists()  # a reply, not a broadcast row
 
 
