@@ -25,6 +25,16 @@ def _simulator_for_tests(settings: Any, monkeypatch: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _empty_task_queues(settings: Any) -> None:
+    """On the RQ task backend every test starts with empty queues (the test run's own Redis
+    database, SCHOOLSMS_REDIS_URL)."""
+    if settings.SCHOOLSMS_TASK_BACKEND == "rq":
+        import django_rq
+
+        django_rq.get_connection("default").flushdb()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     """Test users get a fast hasher: the real one costs about half a second per user."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -6,6 +6,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from schoolsms.env import env_bool, env_float, env_int, env_list, env_str
 
@@ -174,12 +175,19 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = str(VAR_DIR / "outbox")
 
-TASKS = {
-    "default": {
-        "BACKEND": env_str("SCHOOLSMS_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
-        "QUEUES": ["default", "send", "callbacks", "email"],
-    }
-}
+# Background tasks: the database backend (no broker; the default), or RQ on Redis.
+_TASK_BACKENDS = {"database": "django_tasks_db.DatabaseBackend", "rq": "django_tasks_rq.RQBackend"}
+SCHOOLSMS_TASK_BACKEND = env_str("SCHOOLSMS_TASK_BACKEND", "database")
+if SCHOOLSMS_TASK_BACKEND not in _TASK_BACKENDS:
+    raise ImproperlyConfigured(
+        f"SCHOOLSMS_TASK_BACKEND={SCHOOLSMS_TASK_BACKEND!r}: use one of {', '.join(_TASK_BACKENDS)}"
+    )
+_QUEUES = ["default", "send", "callbacks", "email"]
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[SCHOOLSMS_TASK_BACKEND], "QUEUES": _QUEUES}}
+SCHOOLSMS_REDIS_URL = env_str("SCHOOLSMS_REDIS_URL", "redis://127.0.0.1:6379/0")
+if SCHOOLSMS_TASK_BACKEND == "rq":
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    RQ_QUEUES = {name: {"URL": SCHOOLSMS_REDIS_URL, "DEFAULT_TIMEOUT": 3600} for name in _QUEUES}
 
 # Delivery pipeline.
 SCHOOLSMS_RETRY_BASE_DELAY = env_float("SCHOOLSMS_RETRY_BASE_DELAY", 30.0, minimum=0)

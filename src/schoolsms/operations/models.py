@@ -26,3 +26,16 @@ class DutyRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.last_started_at:%Y-%m-%d %H:%M}"
+
+
+class TaskLease(models.Model):
+    """Who is looking after a piece of background work, and until when: a task waiting in the
+    queue or running holds the lease of its work (e.g. "send:42" for broadcast 42's sending),
+    and the worker's sweep restarts work whose lease ran out. Kept in the project's own table,
+    so the sweep works the same whatever task backend carries the tasks."""
+
+    key = models.CharField(max_length=120, primary_key=True)
+    until = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.key} until {self.until:%H:%M:%S}"

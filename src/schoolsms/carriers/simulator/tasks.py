@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
-from django_tasks import task
+from django_tasks import task, task_backends
 
 from schoolsms.accounts.models import Sender
 from schoolsms.carriers import twilio_wire
@@ -47,7 +47,8 @@ def callback_form(*, sid: str, sender: str, to: str, status: str, code: str) -> 
     return form
 
 
-@task(queue_name="callbacks", priority=10)
+# Receipts go ahead of other work where the task backend knows priorities (RQ does not).
+@task(queue_name="callbacks", priority=10 if task_backends["default"].supports_priority else 0)
 def simulator_callbacks_task(sender_code: str) -> dict[str, Any]:
     """Settle every message of the sender whose callback delay has passed and post its
     callbacks. Each send enqueues one of these; whichever runs first does the work."""

@@ -6,10 +6,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from django.conf import settings
+
 from schoolsms.accounts.models import Organization
-from schoolsms.messaging.management.commands.worker import PipelineWorker
 from schoolsms.messaging.models import Broadcast, BroadcastStatus, Message
 from schoolsms.messaging.tasks import broadcast_dispatch_task
+from schoolsms.messaging.workers.database import PipelineWorker
+from schoolsms.messaging.workers.rq import RQPipelineWorker
 
 
 def make_broadcast(
@@ -38,7 +41,18 @@ def make_broadcast(
 
 
 def run_worker(*, horizon: float = 30.0) -> None:
-    """The real worker loop, in this process (no signal handlers), until idle."""
+    """The real worker loop of the configured task backend, in this process (no signal
+    handlers), until idle."""
+    if settings.SCHOOLSMS_TASK_BACKEND == "rq":
+        RQPipelineWorker(
+            until_idle=True,
+            horizon=horizon,
+            sweep_every=1.0,
+            interval=0.0,
+            worker_id="test-worker",
+            manage_connections=False,
+        ).run()
+        return
     PipelineWorker(
         until_idle=True,
         horizon=horizon,
