@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import BinaryIO
 
 YES = frozenset({"yes", "true", "1", "y"})
@@ -25,13 +25,15 @@ class RowError:
     field: str
     value: str
     message: str
+    file: str = ""  # the file of a bundle (OneRoster's users.csv …); empty for a plain CSV
 
     def __str__(self) -> str:
+        where = f"{self.file} " if self.file else ""
         if not self.line:
-            return self.message  # about the whole file, not one line
+            return f"{where}{self.message}"  # about the whole file, not one line
         if not self.field:
-            return f"line {self.line}: {self.message}"
-        return f"line {self.line}, {self.field} '{self.value}': {self.message}"
+            return f"{where}line {self.line}: {self.message}"
+        return f"{where}line {self.line}, {self.field} '{self.value}': {self.message}"
 
 
 class CsvImportError(Exception):
@@ -84,8 +86,17 @@ class CsvFile:
         *,
         required: tuple[str, ...],
         allowed: Callable[[str], bool],
+        name: str = "",
     ) -> None:
+        self.name = name  # named in every error: the file within a bundle
         self.errors: list[RowError] = []
+        self._read_header(file, required=required, allowed=allowed)
+        if name:
+            self.errors = [replace(e, file=name) for e in self.errors]
+
+    def _read_header(
+        self, file: BinaryIO, *, required: tuple[str, ...], allowed: Callable[[str], bool]
+    ) -> None:
         text, self.errors = decode(file.read())
         self.columns: list[str] = []
         self._usable = False
@@ -127,7 +138,7 @@ class CsvFile:
         self._usable = not self.errors
 
     def error(self, line: int, field: str, value: str, message: str) -> None:
-        self.errors.append(RowError(line=line, field=field, value=value, message=message))
+        self.errors.append(RowError(line, field, value, message, self.name))
 
     def __iter__(self) -> Iterator[CsvRow]:
         if not self._usable:

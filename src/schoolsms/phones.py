@@ -45,6 +45,9 @@ def to_e164(value: str, region: str = "US") -> str:
     if not phonenumbers.is_valid_number(parsed):
         raise InvalidPhoneNumber(f"{text!r} is not a valid phone number for region {region}")
     e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    if len(e164) < 8:
+        # phonenumbers accepts a few six-digit German numbers; none takes a text message.
+        raise InvalidPhoneNumber(f"{text!r} has fewer than the 7 digits a phone number needs")
     if len(e164) > 16:
         # phonenumbers accepts a few longer German numbers; E.164 (and our columns) stop at 15.
         raise InvalidPhoneNumber(f"{text!r} has more than the 15 digits a phone number can have")

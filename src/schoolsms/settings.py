@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "schoolsms.carriers",
     "schoolsms.carriers.simulator",
     "schoolsms.carriers.smpp",
+    "schoolsms.carriers.twilio",
     "schoolsms.reports",
     "schoolsms.reminders",
 ]
@@ -182,7 +183,7 @@ if SCHOOLSMS_TASK_BACKEND not in _TASK_BACKENDS:
     raise ImproperlyConfigured(
         f"SCHOOLSMS_TASK_BACKEND={SCHOOLSMS_TASK_BACKEND!r}: use one of {', '.join(_TASK_BACKENDS)}"
     )
-_QUEUES = ["default", "send", "callbacks", "email"]
+_QUEUES = ["default", "send", "callbacks", "email", "imports"]
 TASKS = {"default": {"BACKEND": _TASK_BACKENDS[SCHOOLSMS_TASK_BACKEND], "QUEUES": _QUEUES}}
 SCHOOLSMS_REDIS_URL = env_str("SCHOOLSMS_REDIS_URL", "redis://127.0.0.1:6379/0")
 if SCHOOLSMS_TASK_BACKEND == "rq":
@@ -204,6 +205,9 @@ SCHOOLSMS_SIMULATOR_SCENARIO = env_str(
     str(PACKAGE_DIR / "carriers" / "simulator" / "demo_scenario.csv"),
 )
 
+# The Twilio REST API (or a Twilio-compatible provider's) the twilio gateway sends through.
+SCHOOLSMS_TWILIO_API_URL = env_str("SCHOOLSMS_TWILIO_API_URL", "https://api.twilio.com").rstrip("/")
+
 # Carrier secrets at rest (see schoolsms/sealing.py): Fernet keys, comma-separated, newest
 # first; empty: derived from SECRET_KEY.
 SCHOOLSMS_SECRETS_KEY = env_str("SCHOOLSMS_SECRETS_KEY")
@@ -221,5 +225,14 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # twilio.http_client logs every API request's headers at INFO.
+    "loggers": {"axes": {"level": "WARNING"}, "twilio.http_client": {"level": "WARNING"}},
 }
+
+# Imports: uploads larger than this are refused before they are read; dropped roster bundles
+# are taken once unchanged for this many seconds (an SFTP upload may still be writing).
+SCHOOLSMS_MAX_UPLOAD_MB = env_int("SCHOOLSMS_MAX_UPLOAD_MB", 100, minimum=1)
+SCHOOLSMS_SYNC_SETTLE_SECONDS = env_float("SCHOOLSMS_SYNC_SETTLE_SECONDS", 30.0, minimum=0)
+IMPORTS_DIR = VAR_DIR / "imports"
+# Drop folders set on the web page must be inside this one (the command line may name any).
+SCHOOLSMS_DROP_ROOT = Path(env_str("SCHOOLSMS_DROP_ROOT", str(VAR_DIR / "dropbox"))).resolve()

@@ -21,6 +21,8 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("settings/carrier/", carrier_views.carrier_settings, name="carrier-settings"),
     path("settings/replies/", reply_views.reply_settings, name="reply-settings"),
+    # The addresses entered in the Twilio console, exactly.
+    path("webhooks/twilio/", include("schoolsms.carriers.twilio.urls")),
 ]
 
 # Each app with pages has urls.py; mounted under its tab.

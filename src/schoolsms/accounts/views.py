@@ -34,6 +34,8 @@ def _subtabs(active: str) -> list[tuple[str, str, bool]]:
         ("Organization", reverse("accounts:organization"), active == "organization"),
         ("Users", reverse("accounts:users"), active == "users"),
         ("API tokens", reverse("accounts:tokens"), active == "tokens"),
+        # Kept with the contacts it feeds; listed here too, where admins look for settings.
+        ("Roster sync", reverse("contacts:sync"), False),
         ("Carrier", reverse("carrier-settings"), False),
         ("Text replies", reverse("reply-settings"), False),
     ]

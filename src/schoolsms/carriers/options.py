@@ -37,6 +37,9 @@ class GatewayConfig:
     options: tuple[GatewayOption, ...] = ()
     # Extra checks across options (messages naming the flags); none by default.
     validate: Callable[[Mapping[str, Any]], list[str]] = field(default=lambda values: [])
+    # Addresses to enter in the carrier's console: (what the console calls it, path under
+    # SCHOOLSMS_PUBLIC_URL). Shown on Settings > Carrier.
+    webhooks: tuple[tuple[str, str], ...] = ()
 
     def option(self, key: str) -> GatewayOption:
         return next(o for o in self.options if o.key == key)

@@ -18,6 +18,10 @@ GATEWAYS = {
         "schoolsms.carriers.smpp.transport.SmppGateway",
         "schoolsms.carriers.smpp.config",
     ),
+    "twilio": (
+        "schoolsms.carriers.twilio.transport.TwilioGateway",
+        "schoolsms.carriers.twilio.config",
+    ),
 }
 
 # name -> the ConnectionKeeper of a gateway that holds connections open (the worker keeps them)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -63,6 +64,10 @@ def carrier_settings(request: HttpRequest) -> HttpResponse:
         "current": gateway_settings_display(sender),
         "current_label": configs[sender.gateway].label if sender.gateway in configs else "",
         "webhook_base": request.build_absolute_uri("/").rstrip("/"),
+        # Signatures are checked against the public address, so that is what to enter.
+        "webhooks": [
+            (label, settings.SCHOOLSMS_PUBLIC_URL + path) for label, path in config.webhooks
+        ],
         "subtabs": _subtabs(),
     }
     return render(request, "carriers/settings.html", context, status=status)

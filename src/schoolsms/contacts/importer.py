@@ -18,7 +18,7 @@ REQUIRED = ("external_id", "first_name", "last_name")
 OPTIONAL = ("email", "language", "role", "school")
 _PHONE_COLUMN = re.compile(r"^(phone|sms)([1-9][0-9]{0,2})$")
 _ROLES = frozenset(ContactRole.values)
-_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
 _PLAIN = re.compile(r"^\+?[0-9 ().-]+$")
 _PUNCTUATION = re.compile(r"[ ().-]")
 _MAX_LENGTH = {
@@ -50,6 +50,29 @@ class ContactRow:
     role: str
     school: str
     phones: tuple[PhoneRow, ...]
+    active: bool = True  # False: disabled in the school system (OneRoster enabledUser=false)
+
+
+class PhoneParser:
+    """Numbers to E.164 for one region, each distinct digit string parsed once (a district
+    file repeats a household's number on every child's row)."""
+
+    def __init__(self, region: str) -> None:
+        self.region = region
+        self._seen: dict[str, tuple[str, str]] = {}
+
+    def parse(self, raw: str) -> tuple[str, str]:
+        """(E.164, "") or ("", why it is not a number)."""
+        # Typed formats vary ("(217) 555-0100", "217.555.0100"); parse each digit string once.
+        key = _PUNCTUATION.sub("", raw) if _PLAIN.match(raw) else raw
+        parsed = self._seen.get(key)
+        if parsed is None:
+            try:
+                parsed = (to_e164(raw, self.region), "")
+            except InvalidPhoneNumber as exc:
+                parsed = ("", _why(exc, raw))
+            self._seen[key] = parsed
+        return parsed
 
 
 def _allowed(column: str) -> bool:
@@ -70,9 +93,7 @@ def contact_rows_read(
     for phone_col, sms_col in phone_columns:
         if sms_col in csv_file.columns and phone_col not in csv_file.columns:
             csv_file.error(1, sms_col, "", f"there is no {phone_col} column for it to describe")
-    numbers: dict[
-        str, tuple[str, str]
-    ] = {}  # (E.164, why it is invalid)  # parsed once, however often repeated
+    numbers = PhoneParser(region)
     first_line: dict[str, int] = {}
     rows: list[ContactRow] = []
     error = csv_file.error
@@ -114,7 +135,7 @@ def contact_rows_read(
                 error(line, "email", email, "is not an email address")
                 ok = False
         language = values["language"].lower() or "en"
-        if not _LANGUAGE.match(language):
+        if not LANGUAGE_CODE.match(language):
             error(line, "language", values["language"], "is not a language code like en or es")
             ok = False
         role_text = row.get("role")
@@ -133,16 +154,7 @@ def contact_rows_read(
                 continue
             if not raw:
                 continue
-            # Typed formats vary ("(217) 555-0100", "217.555.0100"); parse each digit string once.
-            key = _PUNCTUATION.sub("", raw) if _PLAIN.match(raw) else raw
-            parsed = numbers.get(key)
-            if parsed is None:
-                try:
-                    parsed = (to_e164(raw, region), "")
-                except InvalidPhoneNumber as exc:
-                    parsed = ("", _why(exc, raw))
-                numbers[key] = parsed
-            e164, why = parsed
+            e164, why = numbers.parse(raw)
             if why:
                 error(line, phone_col, raw, why)
                 ok = False

@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet
 
 from schoolsms.accounts.models import Organization
 from schoolsms.consent.models import BlockedNumber, ConsentEvent, ConsentRecord, ConsentStatus
-from schoolsms.contacts.models import Contact, PhoneNumber
+from schoolsms.contacts.models import Contact, ImportJob, ImportSource, PhoneNumber
 from schoolsms.phones import InvalidPhoneNumber, display, to_e164
 
 _DIGITS = re.compile(r"\d")
@@ -169,3 +169,36 @@ def numbers_for_contacts(
     for number, state in zip(numbers, states, strict=True):
         result[number.contact_id].append(state)
     return result
+
+
+def import_jobs_recent(*, organization: Organization, limit: int = 10) -> list[ImportJob]:
+    """The organization's latest imports (uploads and syncs), newest first."""
+    jobs = ImportJob.objects.filter(organization=organization).select_related("created_by")
+    return list(jobs.order_by("-created_at", "-id")[:limit])
+
+
+def import_job_get(*, organization: Organization, pk: int) -> ImportJob | None:
+    return ImportJob.objects.filter(organization=organization, pk=pk).first()
+
+
+def roster_sync_last(*, organization: Organization) -> ImportJob | None:
+    """The latest import from the drop folder (the nightly sync), whatever its outcome."""
+    return (
+        ImportJob.objects.filter(organization=organization, source=ImportSource.FOLDER)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def contact_guardians(*, contact: Contact) -> list[Contact]:
+    """The guardians the roster links to this student."""
+    return list(
+        Contact.objects.filter(student_links__student=contact).order_by("last_name", "first_name")
+    )
+
+
+def contact_students(*, contact: Contact) -> list[Contact]:
+    """The students the roster links to this guardian."""
+    return list(
+        Contact.objects.filter(guardian_links__guardian=contact).order_by("last_name", "first_name")
+    )

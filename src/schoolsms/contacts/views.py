@@ -1,4 +1,4 @@
-"""Pages of the Contacts tab: search and list, a contact's numbers and consent, CSV import."""
+"""Pages of the Contacts tab: search and list, a contact's numbers, consent and family."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from schoolsms.accounts.access import ADMIN, READ, org_required
 from schoolsms.contacts import selectors
-from schoolsms.contacts.forms import ContactImportForm, ContactSearchForm
+from schoolsms.contacts.forms import ContactSearchForm
 from schoolsms.contacts.panels import contact_panels_render
 from schoolsms.contacts.services import phone_capability_reset as capability_reset
 from schoolsms.phones import InvalidPhoneNumber, display, to_e164
@@ -29,6 +29,7 @@ def contacts_subtabs(request: HttpRequest, active: str) -> list[tuple[str, str, 
     ]
     if request.membership.is_admin:  # type: ignore[attr-defined]
         items.append(("Import", reverse("contacts:import"), active == "import"))
+        items.append(("Roster sync", reverse("contacts:sync"), active == "sync"))
     return items
 
 
@@ -56,6 +57,7 @@ def contact_list(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "filtered": any(filters.values()),
         "querystring": query.urlencode(),
+        "last_sync": selectors.roster_sync_last(organization=org),
         "subtabs": contacts_subtabs(request, "list"),
     }
     return render(request, "contacts/list.html", context)
@@ -69,40 +71,12 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "contact": contact,
         "numbers": selectors.contact_numbers(contact=contact),
+        "guardians": selectors.contact_guardians(contact=contact),
+        "students": selectors.contact_students(contact=contact),
         "panels": contact_panels_render(contact),
         "subtabs": contacts_subtabs(request, "list"),
     }
     return render(request, "contacts/detail.html", context)
-
-
-@org_required(ADMIN)
-def contact_import(request: HttpRequest) -> HttpResponse:
-    # Imported here: the import service belongs to the CLI's half of the app.
-    from schoolsms.contacts.services import ContactImportError, contacts_import
-
-    summary = None
-    errors = None
-    filename = ""
-    if request.method == "POST":
-        form = ContactImportForm(request.POST, request.FILES)
-        if form.is_valid():
-            upload = form.cleaned_data["file"]
-            filename = upload.name
-            try:
-                summary = contacts_import(organization=request.organization, file=upload)  # type: ignore[attr-defined]
-            except ContactImportError as exc:
-                errors = exc.errors
-            form = ContactImportForm()
-    else:
-        form = ContactImportForm()
-    context = {
-        "form": form,
-        "summary": summary,
-        "errors": errors,
-        "filename": filename,
-        "subtabs": contacts_subtabs(request, "import"),
-    }
-    return render(request, "contacts/import.html", context)
 
 
 @require_POST

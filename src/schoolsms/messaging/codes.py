@@ -72,6 +72,7 @@ CODES: dict[tuple[str, str], CodeOutcome] = {
     (SMPP_STAT, "UNKNOWN"): _CARRIER,
     # Provider trouble on the way there.
     (TRANSPORT, "http_5xx"): _RETRY,
+    (TRANSPORT, "http_429"): _RETRY,  # too many requests: slow down and try again
     (TRANSPORT, "timeout"): _RETRY,
     (TRANSPORT, "connection"): _RETRY,
 }

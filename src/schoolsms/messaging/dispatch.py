@@ -96,7 +96,8 @@ def _roomy_page_cache(cursor: Any) -> Iterator[None]:
 
 def audience_where(broadcast: Broadcast) -> tuple[str, list[Any]]:
     """The audience as a WHERE clause on contacts_contact, compiled by the ORM."""
-    contacts = Contact.objects.filter(organization_id=broadcast.organization_id)
+    # Inactive contacts (gone from the school system's roster) are never texted: no row at all.
+    contacts = Contact.objects.filter(organization_id=broadcast.organization_id, active=True)
     if broadcast.audience_roles:
         contacts = contacts.filter(role__in=broadcast.audience_roles)
     if broadcast.audience_schools:

@@ -96,6 +96,8 @@ class Gateway(Protocol):
         """A keyword reply (STOP, START, HELP): not a broadcast row."""
         ...
 
+    # Optional: `concurrency`, how many messages of one send_batch go out at once (requests
+    # in flight); a rate-limited sender's chunks grow to use it. Absent: 1.
     # Optional: `poll(*, until: float)` uses the time a throttled sender waits for its next
     # slot (epoch seconds) to read what the carrier has sent meanwhile (receipts), returning
     # by then. Gateways without it simply sleep.

@@ -260,7 +260,7 @@ def send_round(
     # worth is claimed (and re-checked) at a time: a claimed row waits for its slot briefly,
     # never long enough to look like a dead worker's claim, and claiming per slot cost so
     # much time between slots that slots were missed.
-    chunk = throttle_chunk(sender.mps, batch_size)
+    chunk = throttle_chunk(sender.mps, batch_size, getattr(gateway, "concurrency", 1))
     # (a whole number of chunks: a short chunk leaves too little time to claim the next rows).
     claim_size = (
         max(chunk, min(batch_size, sender.mps // 4) // chunk * chunk) if sender.mps else batch_size

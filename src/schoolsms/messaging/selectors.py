@@ -33,8 +33,8 @@ def audience_contacts(
     external_ids: Sequence[str] = (),
 ) -> QuerySet[Contact]:
     """The contacts a broadcast reaches. Each non-empty filter narrows the audience (they are
-    combined with AND); with no filter at all it is every contact of the organization."""
-    contacts = Contact.objects.filter(organization=organization)
+    combined with AND); with no filter at all it is every active contact of the organization."""
+    contacts = Contact.objects.filter(organization=organization, active=True)
     if roles:
         contacts = contacts.filter(role__in=list(roles))
     if schools:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import pytest
@@ -194,41 +193,3 @@ def test_next_must_stay_on_this_site(admin_client: Any, org: Any) -> None:
         "/contacts/blocked/add/", {"phone": "2175550199", "next": "https://evil.example/"}
     )
     assert response["Location"] == "/contacts/blocked/"
-
-
-def test_import_shows_the_summary(admin_client: Any, org: Any) -> None:
-    csv = (
-        "external_id,first_name,last_name,role,school,phone1,sms1\n"
-        "A1,Ana,García,guardian,Lincoln,(217) 555-0142,yes\n"
-        "A2,Bo,Nguyen,staff,Central,217-555-0150,no\n"
-    ).encode()
-    upload = io.BytesIO(csv)
-    upload.name = "roster.csv"
-    response = admin_client.post("/contacts/import/", {"file": upload})
-    assert response.status_code == 200
-    summary = response.context["summary"]
-    assert (summary.rows, summary.created, summary.pending_created) == (2, 2, 1)
-    assert "Imported roster.csv" in response.content.decode()
-    assert Contact.objects.filter(organization=org).count() == 2
-
-
-def test_a_failed_import_shows_every_bad_row_and_changes_nothing(
-    admin_client: Any, org: Any
-) -> None:
-    csv = (
-        "external_id,first_name,last_name,phone1\n"
-        "A1,Ana,García,(217) 555-0142\n"
-        "A2,Bo,Nguyen,not-a-phone\n"
-        "A3,,Adams,\n"
-    ).encode()
-    upload = io.BytesIO(csv)
-    upload.name = "roster.csv"
-    response = admin_client.post("/contacts/import/", {"file": upload})
-    assert response.status_code == 200
-    errors = response.context["errors"]
-    assert [(e.line, e.field) for e in errors] == [(3, "phone1"), (4, "first_name")]
-    html = response.content.decode()
-    assert "Nothing was imported: 2 problems in roster.csv" in html
-    assert "not-a-phone" in html
-    assert not Contact.objects.exists()
-    assert not ConsentRecord.objects.exists()

@@ -7,6 +7,7 @@ import time
 from django.db.utils import OperationalError
 from django.utils import timezone
 
+from schoolsms.contacts.sync import roster_folders_check
 from schoolsms.messaging.gateway import gateway_connections_busy, gateway_connections_keep
 from schoolsms.messaging.models import Broadcast, BroadcastStatus, DeliveryResult, Message
 from schoolsms.messaging.tasks import pipeline_sweep
@@ -50,6 +51,7 @@ class BetweenTasks:
                 # Connections of senders configured (or changed) meanwhile open here (SMPP).
                 gateway_connections_keep()
                 pipeline_sweep()
+                roster_folders_check()  # a district's nightly roster, dropped in its folder
             except OperationalError as exc:
                 if not _locked(exc):
                     raise

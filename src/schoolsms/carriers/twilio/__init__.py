@@ -1,0 +1,1 @@
+"""Twilio (or any Twilio-compatible API): sending, signed webhooks and reconciliation."""
