@@ -26,6 +26,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache --no-logo
 
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 # The pipeline's tests, run again on the RQ task backend (django-tasks-rq on Redis).
@@ -34,27 +35,57 @@ RQ_TESTS := src/schoolsms/messaging/tests/test_pipeline.py \
 	src/schoolsms/messaging/tests/test_quiet_hours.py \
 	src/schoolsms/messaging/tests/test_worker.py
 
-test: lint test-sqlite test-postgres test-rq
+
+# Under CI (CI=true, see .ci/run) nothing may be skipped: a missing Chromium, PostgreSQL or Redis
+# fails the run.
+CHROMIUM := /usr/bin/chromium
+PG_UP = $(BIN)/python -c "import psycopg; psycopg.connect('$(PG_URL)'.rsplit('/',1)[0]+'/postgres', connect_timeout=3).close()" 2>/dev/null
+SUMMARY := $(VENV)/.test-summary
+
+test: $(STAMP)
+	@rm -f $(SUMMARY)
+	@$(MAKE) --no-print-directory lint
+	@echo "lint (ruff, mypy, import contracts): passed" >> $(SUMMARY)
+	@$(MAKE) --no-print-directory test-sqlite
+	@$(MAKE) --no-print-directory test-postgres
+	@$(MAKE) --no-print-directory test-rq
+	@echo; echo "== make test: what ran =="; cat $(SUMMARY); rm -f $(SUMMARY)
 
 test-sqlite: $(STAMP)
-	@test -x /usr/bin/chromium || echo "NOTICE: /usr/bin/chromium not found: browser tests will be SKIPPED (apt-get install -y chromium)"
+	@if [ ! -x $(CHROMIUM) ]; then \
+		if [ "$$CI" = "true" ]; then echo "FAILED: CI runs the browser tests but $(CHROMIUM) is missing"; exit 1; fi; \
+		echo "NOTICE: $(CHROMIUM) not found: browser tests will be SKIPPED (apt-get install -y chromium)"; \
+	fi
 	env -u DATABASE_URL $(BIN)/pytest -q -p no:cacheprovider
+	@if [ -x $(CHROMIUM) ]; then \
+		echo "SQLite suite: passed, browser tests included" >> $(SUMMARY); \
+	else \
+		echo "SQLite suite: passed; browser tests SKIPPED: $(CHROMIUM) not found (apt-get install -y chromium)" >> $(SUMMARY); \
+	fi
 
 test-postgres: $(STAMP)
-	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_URL)'.rsplit('/',1)[0]+'/postgres', connect_timeout=3).close()" 2>/dev/null; then \
+	@if $(PG_UP); then \
 		echo "== PostgreSQL reachable: running the suite again on PostgreSQL =="; \
-		DATABASE_URL=$(PG_URL) $(BIN)/pytest -q -p no:cacheprovider -m "not browser"; \
+		DATABASE_URL=$(PG_URL) $(BIN)/pytest -q -p no:cacheprovider -m "not browser" \
+		&& echo "PostgreSQL suite: passed (browser tests run on SQLite only)" >> $(SUMMARY); \
+	elif [ "$$CI" = "true" ]; then \
+		echo "FAILED: CI runs the PostgreSQL suite but nothing answers at $(PG_URL)"; exit 1; \
 	else \
 		echo "NOTICE: PostgreSQL not reachable at $(PG_URL): skipped the PostgreSQL run"; \
+		echo "PostgreSQL suite: SKIPPED: nothing answers at $(PG_URL) (start PostgreSQL or set PG_URL=...)" >> $(SUMMARY); \
 	fi
 
 test-rq: $(STAMP)
 	@if $(BIN)/python -c "import redis; redis.Redis.from_url('$(REDIS_TEST_URL)', socket_connect_timeout=3).ping()" 2>/dev/null; then \
 		echo "== Redis reachable: running the pipeline tests again on the RQ task backend =="; \
 		env -u DATABASE_URL SCHOOLSMS_TASK_BACKEND=rq SCHOOLSMS_REDIS_URL=$(REDIS_TEST_URL) \
-			$(BIN)/pytest -q -p no:cacheprovider $(RQ_TESTS); \
+			$(BIN)/pytest -q -p no:cacheprovider $(RQ_TESTS) \
+		&& echo "RQ task backend (pipeline tests): passed" >> $(SUMMARY); \
+	elif [ "$$CI" = "true" ]; then \
+		echo "FAILED: CI runs the RQ task backend tests but Redis does not answer at $(REDIS_TEST_URL)"; exit 1; \
 	else \
 		echo "NOTICE: Redis not reachable at $(REDIS_TEST_URL): skipped the RQ task backend run"; \
+		echo "RQ task backend (pipeline tests): SKIPPED: Redis does not answer at $(REDIS_TEST_URL)" >> $(SUMMARY); \
 	fi
 
 bench: $(STAMP)

@@ -3,15 +3,44 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
+from django.core.exceptions import ImproperlyConfigured
 
 from schoolsms import testing
 
 CHROMIUM = "/usr/bin/chromium"
+# Under CI everything runs: a missing browser fails the run instead of skipping tests.
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+# A checkout that was never set up has no var/secret_key (settings create nothing): tests get a
+# key of their own, in the environment too so the worker and CLI processes they start share it.
+try:
+    os.environ["SECRET_KEY"] = django_settings.SECRET_KEY
+except ImproperlyConfigured:  # empty: no SECRET_KEY and no key file
+    os.environ["SECRET_KEY"] = django_settings.SECRET_KEY = secrets.token_urlsafe(50)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """A test database of this run's own, so two runs at once (two checkouts, or SQLite and
+    PostgreSQL) never share one: a file in the temporary folder for SQLite, a name with the
+    process id and a random part for PostgreSQL. Worker and CLI processes a test starts reach
+    it through `testing.subprocess_env()`."""
+    run = f"{os.getpid()}_{secrets.token_hex(3)}"
+    for db in django_settings.DATABASES.values():
+        test = db.setdefault("TEST", {})
+        if db["ENGINE"] == "django.db.backends.sqlite3":
+            test["NAME"] = str(Path(tempfile.gettempdir()) / f"schoolsms_test_{run}.sqlite3")
+        else:
+            test["NAME"] = f"test_{str(db['NAME'])[:40]}_{run}"
 
 
 @pytest.fixture(autouse=True)
@@ -65,6 +94,8 @@ def admin_client(client: Any, admin_user: Any) -> Any:
 def browser() -> Iterator[Any]:
     """Headless Debian Chromium through Playwright; skipped with a notice where it is missing."""
     if not shutil.which(CHROMIUM):
+        if IN_CI:
+            pytest.fail(f"CI runs the browser tests: {CHROMIUM} is missing")
         pytest.skip(f"browser tests need {CHROMIUM} (apt-get install -y chromium)")
     from playwright.sync_api import sync_playwright
 

@@ -2,28 +2,27 @@
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from schoolsms.env import env_bool, env_float, env_int, env_list, env_str
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+# Nothing is created here: `schoolsms migrate`, `serve` and `demo` create the folder and the
+# key file (schoolsms.localfiles); every other command refuses to start without a database.
 VAR_DIR = Path(env_str("SCHOOLSMS_VAR_DIR", str(Path.cwd() / "var"))).resolve()
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+SECRET_KEY_FILE = VAR_DIR / "secret_key"
 
 
 def _secret_key() -> str:
     key = env_str("SECRET_KEY")
     if key:
         return key
-    path = VAR_DIR / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    # Empty when there is no file yet: Django then refuses whatever needs the key, by name.
+    return SECRET_KEY_FILE.read_text().strip() if SECRET_KEY_FILE.exists() else ""
 
 
 SECRET_KEY = _secret_key()
@@ -45,6 +44,29 @@ if SCHOOLSMS_PUBLIC_URL.startswith("https://"):
     # The preload list is a decision for the owner of the apex domain, not for this app.
     SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
+# ResponseHeadersMiddleware also sends HSTS on answers the proxy did not mark as https.
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+
+# Content-Security-Policy on every response (django-csp): scripts only from our own static
+# files, never inline; no plugins, frames or foreign form targets. Inline style attributes stay
+# allowed (bar widths computed on the server); they cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [SELF],  # the reminder email preview is framed by its own page
+    }
+}
+
 INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -57,6 +79,7 @@ INSTALLED_APPS = [
     "ninja",  # serves Swagger UI from its own static files, so the docs work offline
     "django_tasks",
     "django_tasks_db",
+    "csp",
     "schoolsms.core",
     "schoolsms.operations",
     "schoolsms.accounts",
@@ -74,6 +97,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "schoolsms.core.middleware.ResponseHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "schoolsms.core.middleware.InputGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -118,8 +144,8 @@ _db = dj_database_url.parse(
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["OPTIONS"] = {**_SQLITE_OPTIONS, **_db.get("OPTIONS", {})}
     _db["CONN_MAX_AGE"] = 0
-    # A file (not :memory:) so tests can start real worker and CLI processes on the same data.
-    _db["TEST"] = {"NAME": str(VAR_DIR / f"test_{Path(_db['NAME']).stem}.sqlite3")}
+    # Tests use a file (not :memory:) so they can start real worker and CLI processes on the
+    # same data; conftest.py names it, unique per run.
 else:
     _db["CONN_HEALTH_CHECKS"] = True
 DATABASES = {"default": _db}
@@ -154,7 +180,6 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 # The shell's own files (Pico, htmx, Chart.js, app.css) live outside any app's static/ folder.
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
-STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

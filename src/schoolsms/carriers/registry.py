@@ -11,7 +11,7 @@ from schoolsms.messaging.gateway import gateway_keeper_register, gateway_registe
 # name -> (the Gateway class, the module whose CONFIG declares its options)
 GATEWAYS = {
     "simulator": (
-        "schoolsms.carriers.simulator.gateway.SimulatorGateway",
+        "schoolsms.carriers.simulator.transport.SimulatorGateway",
         "schoolsms.carriers.simulator.config",
     ),
     "smpp": (

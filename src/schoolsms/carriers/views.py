@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from schoolsms.accounts.access import ADMIN, org_required
+from schoolsms.accounts.access import ADMIN, OrgRequest, org_required
 from schoolsms.accounts.models import Organization
 from schoolsms.carriers.forms import GatewayChoiceForm, GatewayOptionsForm
 from schoolsms.carriers.registry import gateway_configs
@@ -27,8 +27,8 @@ def _subtabs() -> list[tuple[str, str, bool]]:
 
 
 @org_required(ADMIN)
-def carrier_settings(request: HttpRequest) -> HttpResponse:
-    org: Organization = request.organization  # type: ignore[attr-defined]
+def carrier_settings(request: OrgRequest) -> HttpResponse:
+    org: Organization = request.organization
     sender = org.sender
     configs = gateway_configs()
     chosen = request.GET.get("gateway") or request.POST.get("gateway") or sender.gateway

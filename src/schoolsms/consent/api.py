@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
-from schoolsms.accounts.access import ADMIN
+from schoolsms.accounts.access import ADMIN, UserRequest
 from schoolsms.accounts.api import api_membership
 from schoolsms.accounts.models import Organization
 from schoolsms.consent import selectors, services
@@ -58,7 +57,7 @@ def _e164(org: Organization, phone: str) -> str:
 
 
 @router.post("/block", response=BlockOut, summary="Block a number (admin)")
-def consent_block(request: HttpRequest, body: BlockIn, org: str | None = None) -> BlockOut:
+def consent_block(request: UserRequest, body: BlockIn, org: str | None = None) -> BlockOut:
     """Put a number on the organization's block list; its consent status is unchanged."""
     organization = api_membership(request, org, ADMIN).organization
     e164 = _e164(organization, body.phone)
@@ -66,13 +65,13 @@ def consent_block(request: HttpRequest, body: BlockIn, org: str | None = None) -
         organization=organization,
         phone=e164,
         reason=body.reason,
-        actor=request.user,  # type: ignore[arg-type]
+        actor=request.user,
     )
     return BlockOut(organization=organization.slug, phone=e164, blocked=True, changed=changed)
 
 
 @router.post("/unblock", response=BlockOut, summary="Unblock a number (admin)")
-def consent_unblock(request: HttpRequest, body: BlockIn, org: str | None = None) -> BlockOut:
+def consent_unblock(request: UserRequest, body: BlockIn, org: str | None = None) -> BlockOut:
     organization = api_membership(request, org, ADMIN).organization
     e164 = _e164(organization, body.phone)
     changed = services.number_unblock(organization=organization, phone=e164)
@@ -81,7 +80,7 @@ def consent_unblock(request: HttpRequest, body: BlockIn, org: str | None = None)
 
 # Registered last: a path like /block must not be read as a phone number.
 @router.get("/{phone}", response=ConsentOut, summary="A number's consent")
-def consent_lookup(request: HttpRequest, phone: str, org: str | None = None) -> ConsentOut:
+def consent_lookup(request: UserRequest, phone: str, org: str | None = None) -> ConsentOut:
     """The number's SMS status on the organization's sender, with its full history.
 
     The number may be written in any common format; `org` is required when the caller
@@ -104,7 +103,7 @@ def consent_lookup(request: HttpRequest, phone: str, org: str | None = None) -> 
                 new_status=e.new_status,
                 source=e.source,
                 text=e.text,
-                actor=(e.actor.email or e.actor.username) if e.actor else None,
+                actor=e.actor_label or None,
                 created_at=e.created_at,
             )
             for e in history

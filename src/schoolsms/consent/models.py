@@ -3,7 +3,7 @@
 Consent belongs to the sender (the short code), not to an organization: a STOP texted to a short
 code holds for every organization that shares it. Only `consent.services.consent_change` writes
 ConsentRecord and ConsentEvent; the events are the school's proof of consent and are never
-updated or deleted.
+updated or deleted: triggers in the database refuse it (migration 0005), whoever asks.
 """
 
 from __future__ import annotations
@@ -60,7 +60,15 @@ class AppendOnlyError(RuntimeError):
 
 
 class ConsentEvent(models.Model):
-    """One change of a consent record: who, when, how, and what was said."""
+    """One change of a consent record: who, when, how, and what was said.
+
+    Append-only in the database: triggers refuse every UPDATE and DELETE, with one exception
+    that rewrites nothing: when a user or an organization is deleted, its link (actor,
+    organization) becomes NULL while the name and email recorded at the time stay. Deleting an
+    organization therefore keeps the history of its sender's numbers (consent belongs to the
+    sender) with the organization's name in it. On SQLite a migration that rebuilds this table
+    drops the triggers: recreate them after it (the append-only tests fail until then).
+    """
 
     record = models.ForeignKey(ConsentRecord, on_delete=models.PROTECT, related_name="events")
     old_status = models.CharField(max_length=10, choices=ConsentStatus.choices, blank=True)
@@ -71,9 +79,13 @@ class ConsentEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Who acted, as they were named at the time: kept when the user is deleted.
+    actor_name = models.CharField(max_length=300, blank=True, db_default="")
+    actor_email = models.CharField(max_length=254, blank=True, db_default="")
     organization = models.ForeignKey(
         Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    organization_name = models.CharField(max_length=200, blank=True, db_default="")
     created_at = models.DateTimeField()
 
     class Meta:
@@ -90,6 +102,11 @@ class ConsentEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise AppendOnlyError("consent history is append-only")
+
+    @property
+    def actor_label(self) -> str:
+        """The acting user as recorded: their email, else their name ('' for none)."""
+        return self.actor_email or self.actor_name
 
 
 class BlockedNumber(models.Model):

@@ -13,11 +13,9 @@ def consent_record_get(*, organization: Organization, phone: str) -> ConsentReco
 
 
 def consent_history(*, organization: Organization, phone: str) -> QuerySet[ConsentEvent]:
-    return (
-        ConsentEvent.objects.filter(record__sender_id=organization.sender_id, record__phone=phone)
-        .select_related("actor")
-        .order_by("created_at", "id")
-    )
+    return ConsentEvent.objects.filter(
+        record__sender_id=organization.sender_id, record__phone=phone
+    ).order_by("created_at", "id")
 
 
 def is_blocked(*, organization: Organization, phone: str) -> bool:

@@ -124,7 +124,12 @@ def consent_change_many(
     records = connection.ops.quote_name(ConsentRecord._meta.db_table)
     events = connection.ops.quote_name(ConsentEvent._meta.db_table)
     actor_id = actor.pk if actor else None
+    # The evidence names who acted as they were named then; it outlives the user and the
+    # organization (deleting them only unlinks).
+    actor_name = (actor.get_full_name() or actor.get_username()) if actor else ""
+    actor_email = actor.email if actor else ""
     org_id = organization.pk if organization else None
+    org_name = organization.name if organization else ""
     applied = 0
     with transaction.atomic():
         for i in range(0, len(changes), 2000):
@@ -168,11 +173,11 @@ def consent_change_many(
                 )
                 cursor.executemany(
                     f"INSERT INTO {events} (record_id, old_status, new_status, source, text, "
-                    "actor_id, organization_id, created_at) "
-                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                    "actor_id, actor_name, actor_email, organization_id, organization_name, "
+                    "created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                     [
                         (pk, c.expected_status or "", c.new_status, source, text, actor_id,
-                         org_id, adapt(c.at))
+                         actor_name, actor_email, org_id, org_name, adapt(c.at))
                         for pk, c in [*created, *moved]
                     ],
                 )  # fmt: skip

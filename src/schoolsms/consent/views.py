@@ -5,12 +5,12 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from schoolsms.accounts.access import ADMIN, READ, org_required
+from schoolsms.accounts.access import ADMIN, READ, OrgRequest, org_required
 from schoolsms.consent import selectors, services
 from schoolsms.phones import InvalidPhoneNumber, display, to_e164
 from schoolsms.webutil import back_target, confirm_page, is_confirmed, redirect_back
@@ -31,19 +31,19 @@ class BlockForm(forms.Form):
             raise forms.ValidationError(str(exc)) from None
 
 
-def _subtabs(request: HttpRequest) -> list[tuple[str, str, bool]]:
+def _subtabs(request: OrgRequest) -> list[tuple[str, str, bool]]:
     items = [
         ("Contacts", reverse("contacts:list"), False),
         ("Block list", reverse("contacts:blocked"), True),
     ]
-    if request.membership.is_admin:  # type: ignore[attr-defined]
+    if request.membership.is_admin:
         items.append(("Import", reverse("contacts:import"), False))
     return items
 
 
 @org_required(READ)
-def blocked_list(request: HttpRequest, form: BlockForm | None = None) -> HttpResponse:
-    org = request.organization  # type: ignore[attr-defined]
+def blocked_list(request: OrgRequest, form: BlockForm | None = None) -> HttpResponse:
+    org = request.organization
     page = Paginator(
         selectors.blocked_numbers(organization=org).select_related("created_by"), 100
     ).get_page(request.GET.get("page"))
@@ -59,8 +59,8 @@ def blocked_list(request: HttpRequest, form: BlockForm | None = None) -> HttpRes
 
 @require_POST
 @org_required(ADMIN)
-def number_block(request: HttpRequest) -> HttpResponse:
-    org = request.organization  # type: ignore[attr-defined]
+def number_block(request: OrgRequest) -> HttpResponse:
+    org = request.organization
     form = BlockForm(request.POST, region=org.phone_region)
     if not form.is_valid():
         return blocked_list(request, form=form)
@@ -69,7 +69,7 @@ def number_block(request: HttpRequest) -> HttpResponse:
         organization=org,
         phone=phone,
         reason=form.cleaned_data["reason"],
-        actor=request.user,  # type: ignore[arg-type]
+        actor=request.user,
     )
     if created:
         messages.success(request, f"{display(phone)} is blocked: it will not be texted.")
@@ -80,8 +80,8 @@ def number_block(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @org_required(ADMIN)
-def number_unblock(request: HttpRequest) -> HttpResponse:
-    org = request.organization  # type: ignore[attr-defined]
+def number_unblock(request: OrgRequest) -> HttpResponse:
+    org = request.organization
     try:
         phone = to_e164(request.POST.get("phone", ""), org.phone_region)
     except InvalidPhoneNumber as exc:

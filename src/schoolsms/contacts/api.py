@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.http import HttpRequest
 from ninja import File, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
-from schoolsms.accounts.access import ADMIN
-from schoolsms.accounts.api import api_membership
-from schoolsms.accounts.models import Membership
+from schoolsms.accounts.access import ADMIN, UserRequest
+from schoolsms.accounts.api import api_membership, api_memberships
+from schoolsms.apiutil import DbId
 from schoolsms.contacts import selectors
 from schoolsms.contacts.models import Contact, ContactRole
 
@@ -108,7 +107,7 @@ def _contact(contact: Contact, slug: str, numbers: list[selectors.NumberState]) 
 
 
 @router.get("", response=ContactPage, summary="List and search contacts")
-def contacts_list(request: HttpRequest, filters: Query[ContactFilters]) -> ContactPage:
+def contacts_list(request: UserRequest, filters: Query[ContactFilters]) -> ContactPage:
     """Search by name, external id, email, or a phone number in any format; paged.
 
     `org` (a slug) is required when the token's user belongs to several organizations."""
@@ -136,9 +135,9 @@ def contacts_list(request: HttpRequest, filters: Query[ContactFilters]) -> Conta
 
 
 @router.get("/{int:contact_id}", response=ContactOut, summary="One contact")
-def contact_detail(request: HttpRequest, contact_id: int) -> ContactOut:
+def contact_detail(request: UserRequest, contact_id: DbId) -> ContactOut:
     """A contact of any of the caller's organizations, with its numbers and their consent."""
-    org_ids = Membership.objects.filter(user=request.user).values("organization_id")  # type: ignore[misc]
+    org_ids = api_memberships(request).values("organization_id")
     contact = (
         Contact.objects.filter(pk=contact_id, organization_id__in=org_ids)
         .select_related("organization", "organization__sender")
@@ -156,7 +155,7 @@ def contact_detail(request: HttpRequest, contact_id: int) -> ContactOut:
     summary="Import contacts from CSV (admin)",
 )
 def contacts_import_upload(
-    request: HttpRequest, file: File[UploadedFile], org: str | None = None
+    request: UserRequest, file: File[UploadedFile], org: str | None = None
 ) -> Status[ImportSummaryOut | ImportErrorsOut]:
     """The same file format and all-or-nothing rule as `schoolsms contacts import`.
 

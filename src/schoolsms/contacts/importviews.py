@@ -8,13 +8,13 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
-from schoolsms.accounts.access import ADMIN, org_required
+from schoolsms.accounts.access import ADMIN, OrgRequest, org_required
 from schoolsms.contacts import selectors
 from schoolsms.contacts.forms import ContactImportForm, RosterSettingsForm
 from schoolsms.contacts.importreport import MAX_SHOWN
@@ -35,13 +35,13 @@ from schoolsms.contacts.views import contacts_subtabs
 
 
 def _import_page(
-    request: HttpRequest, form: ContactImportForm, *, refused: str = "", status: int = 200
+    request: OrgRequest, form: ContactImportForm, *, refused: str = "", status: int = 200
 ) -> HttpResponse:
     context = {
         "form": form,
         "refused": refused,
         "max_upload_mb": settings.SCHOOLSMS_MAX_UPLOAD_MB,
-        "jobs": selectors.import_jobs_recent(organization=request.organization),  # type: ignore[attr-defined]
+        "jobs": selectors.import_jobs_recent(organization=request.organization),
         "subtabs": contacts_subtabs(request, "import"),
     }
     return render(request, "contacts/import.html", context, status=status)
@@ -49,7 +49,7 @@ def _import_page(
 
 @csrf_exempt  # checked below, once the upload limit is in front of the body's parser
 @org_required(ADMIN)
-def contact_import(request: HttpRequest) -> HttpResponse:
+def contact_import(request: OrgRequest) -> HttpResponse:
     handler = None
     if request.method == "POST":
         if declared_too_large(request):
@@ -62,7 +62,7 @@ def contact_import(request: HttpRequest) -> HttpResponse:
 
 
 @csrf_protect
-def _contact_import(request: HttpRequest, handler: LimitedUploadHandler | None) -> HttpResponse:
+def _contact_import(request: OrgRequest, handler: LimitedUploadHandler | None) -> HttpResponse:
     if request.method != "POST":
         return _import_page(request, ContactImportForm())
     form = ContactImportForm(request.POST, request.FILES)
@@ -80,19 +80,19 @@ def _contact_import(request: HttpRequest, handler: LimitedUploadHandler | None) 
             if is_bundle(file):  # recognised by its content, whatever its name
                 kind = ImportKind.ONEROSTER
     job = import_job_create(
-        organization=request.organization,  # type: ignore[attr-defined]
+        organization=request.organization,
         kind=kind,
         source=ImportSource.WEB,
         filename=upload.name or "upload",
         path=path,
-        created_by=request.user,  # type: ignore[arg-type]
+        created_by=request.user,
     )
     import_job_enqueue(job=job)
     return redirect("contacts:import-job", pk=job.pk)
 
 
-def _job_or_404(request: HttpRequest, pk: int) -> ImportJob:
-    job = selectors.import_job_get(organization=request.organization, pk=pk)  # type: ignore[attr-defined]
+def _job_or_404(request: OrgRequest, pk: int) -> ImportJob:
+    job = selectors.import_job_get(organization=request.organization, pk=pk)
     if job is None:
         raise Http404("No such import in this organization.")
     return job
@@ -107,21 +107,21 @@ def _job_context(job: ImportJob) -> dict[str, Any]:
 
 
 @org_required(ADMIN)
-def import_job_page(request: HttpRequest, pk: int) -> HttpResponse:
+def import_job_page(request: OrgRequest, pk: int) -> HttpResponse:
     job = _job_or_404(request, pk)
     context = {**_job_context(job), "subtabs": contacts_subtabs(request, "import")}
     return render(request, "contacts/import_job.html", context)
 
 
 @org_required(ADMIN)
-def import_job_progress(request: HttpRequest, pk: int) -> HttpResponse:
+def import_job_progress(request: OrgRequest, pk: int) -> HttpResponse:
     job = _job_or_404(request, pk)
     return render(request, "contacts/_import_job.html", _job_context(job))
 
 
 @require_POST
 @org_required(ADMIN)
-def import_job_decide(request: HttpRequest, pk: int) -> HttpResponse:
+def import_job_decide(request: OrgRequest, pk: int) -> HttpResponse:
     """An admin confirms (imports as it is) or discards a roster held for its inactivations."""
     job = _job_or_404(request, pk)
     if request.POST.get("decision") == "confirm":
@@ -134,8 +134,8 @@ def import_job_decide(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @org_required(ADMIN)
-def roster_sync_settings(request: HttpRequest) -> HttpResponse:
-    org = request.organization  # type: ignore[attr-defined]
+def roster_sync_settings(request: OrgRequest) -> HttpResponse:
+    org = request.organization
     current = roster_settings_get(organization=org)
     initial = {
         "folder": current.folder,

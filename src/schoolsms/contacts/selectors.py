@@ -120,7 +120,7 @@ def number_states(
     if with_history and records:
         events = (
             ConsentEvent.objects.filter(record__in=records.values())
-            .select_related("actor", "record", "organization")
+            .select_related("record")
             .order_by("created_at", "id")
         )
         for event in events:

@@ -6,12 +6,12 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from schoolsms.accounts.access import ADMIN, READ, org_required
+from schoolsms.accounts.access import ADMIN, READ, OrgRequest, org_required
 from schoolsms.contacts import selectors
 from schoolsms.contacts.forms import ContactSearchForm
 from schoolsms.contacts.panels import contact_panels_render
@@ -22,20 +22,20 @@ from schoolsms.webutil import redirect_back
 PAGE_SIZE = 50
 
 
-def contacts_subtabs(request: HttpRequest, active: str) -> list[tuple[str, str, bool]]:
+def contacts_subtabs(request: OrgRequest, active: str) -> list[tuple[str, str, bool]]:
     items = [
         ("Contacts", reverse("contacts:list"), active == "list"),
         ("Block list", reverse("contacts:blocked"), active == "blocked"),
     ]
-    if request.membership.is_admin:  # type: ignore[attr-defined]
+    if request.membership.is_admin:
         items.append(("Import", reverse("contacts:import"), active == "import"))
         items.append(("Roster sync", reverse("contacts:sync"), active == "sync"))
     return items
 
 
 @org_required(READ)
-def contact_list(request: HttpRequest) -> HttpResponse:
-    org = request.organization  # type: ignore[attr-defined]
+def contact_list(request: OrgRequest) -> HttpResponse:
+    org = request.organization
     form = ContactSearchForm(request.GET or None, schools=selectors.school_names(organization=org))
     filters: dict[str, str] = {}
     if form.is_valid():
@@ -64,8 +64,8 @@ def contact_list(request: HttpRequest) -> HttpResponse:
 
 
 @org_required(READ)
-def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    contact = selectors.contact_get(organization=request.organization, pk=pk)  # type: ignore[attr-defined]
+def contact_detail(request: OrgRequest, pk: int) -> HttpResponse:
+    contact = selectors.contact_get(organization=request.organization, pk=pk)
     if contact is None:
         raise Http404("No such contact in this organization.")
     context = {
@@ -81,8 +81,8 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @org_required(ADMIN)
-def phone_capability_reset(request: HttpRequest) -> HttpResponse:
-    org = request.organization  # type: ignore[attr-defined]
+def phone_capability_reset(request: OrgRequest) -> HttpResponse:
+    org = request.organization
     try:
         phone = to_e164(request.POST.get("phone", ""), org.phone_region)
     except InvalidPhoneNumber as exc:

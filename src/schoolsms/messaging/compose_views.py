@@ -7,12 +7,14 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.db import transaction
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from schoolsms.accounts.access import OrgRequest
 from schoolsms.accounts.models import Organization
 from schoolsms.contacts.models import ContactRole
 from schoolsms.messaging import selectors, services
@@ -49,8 +51,8 @@ def text_check_context(text: str, organization: Organization) -> dict[str, Any]:
 
 
 @sending_page
-def broadcast_new(request: HttpRequest) -> HttpResponse:
-    org = request.organization  # type: ignore[attr-defined]
+def broadcast_new(request: OrgRequest) -> HttpResponse:
+    org = request.organization
     schools = selectors.organization_schools(org)
     form = BroadcastForm(request.POST or None, organization=org, schools=schools)
     editing = request.method == "POST" and request.POST.get("edit") == "1"
@@ -67,16 +69,18 @@ def broadcast_new(request: HttpRequest) -> HttpResponse:
                 back_posts=True,
             )
         try:
-            broadcast = services.broadcast_create(
-                organization=org,
-                name=data["name"],
-                text=data["text"],
-                created_by=request.user,  # type: ignore[arg-type]
-                emergency=data["emergency"],
-                **form.audience_filters(),
-            )
-            if sending:
-                services.broadcast_send(broadcast=broadcast, at=data["send_at"])
+            # One transaction: a send that is refused leaves no draft behind.
+            with transaction.atomic():
+                broadcast = services.broadcast_create(
+                    organization=org,
+                    name=data["name"],
+                    text=data["text"],
+                    created_by=request.user,  # type: ignore[arg-type]
+                    emergency=data["emergency"],
+                    **form.audience_filters(),
+                )
+                if sending:
+                    services.broadcast_send(broadcast=broadcast, at=data["send_at"])
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -110,13 +114,13 @@ def _draft_initial(broadcast: Broadcast) -> dict[str, Any]:
 
 
 @sending_page
-def broadcast_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def broadcast_edit(request: OrgRequest, pk: int) -> HttpResponse:
     """A draft, in the compose form: save it again, or send it (after the confirmation)."""
     broadcast = broadcast_or_404(request, pk)
     if broadcast.status != BroadcastStatus.DRAFT:
         messages.error(request, "Only a draft can be edited.")
         return redirect("broadcasts:detail", pk=pk)
-    org = request.organization  # type: ignore[attr-defined]
+    org = request.organization
     schools = selectors.organization_schools(org)
     form = BroadcastForm(
         request.POST or None,
@@ -168,7 +172,7 @@ def broadcast_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @sending_page
 @require_POST
-def broadcast_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def broadcast_delete(request: OrgRequest, pk: int) -> HttpResponse:
     broadcast = broadcast_or_404(request, pk)
     if not is_confirmed(request):
         return confirm_page(
@@ -190,9 +194,9 @@ def broadcast_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _compose(
-    request: HttpRequest, form: BroadcastForm, *, heading: str, action: str, draft: Any = None
+    request: OrgRequest, form: BroadcastForm, *, heading: str, action: str, draft: Any = None
 ) -> HttpResponse:
-    org = request.organization  # type: ignore[attr-defined]
+    org = request.organization
     context = {
         "form": form,
         "heading": heading,
@@ -209,17 +213,17 @@ def _compose(
 
 @sending_page
 @require_POST
-def text_check_partial(request: HttpRequest) -> HttpResponse:
+def text_check_partial(request: OrgRequest) -> HttpResponse:
     """The server's word on the text (the page's own counter is only a preview of it)."""
-    context = text_check_context(request.POST.get("text", ""), request.organization)  # type: ignore[attr-defined]
+    context = text_check_context(request.POST.get("text", ""), request.organization)
     return render(request, "messaging/_text_check.html", context)
 
 
 @sending_page
 @require_POST
-def audience_partial(request: HttpRequest) -> HttpResponse:
+def audience_partial(request: OrgRequest) -> HttpResponse:
     """Live recipient count. Reads the raw form: a half-filled form still gets its count."""
-    org = request.organization  # type: ignore[attr-defined]
+    org = request.organization
     kind = request.POST.get("audience", "all")
     roles = [r for r in request.POST.getlist("roles") if r in ContactRole.values]
     schools = request.POST.getlist("schools")

@@ -10,14 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import Literal, Protocol
 
 from django.http import HttpRequest
 
 from schoolsms.accounts.models import Sender
-
-if TYPE_CHECKING:
-    from schoolsms.messaging.models import Message
+from schoolsms.messaging.models import Message
 
 
 @dataclass(frozen=True)

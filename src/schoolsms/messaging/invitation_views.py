@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.models import User
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from schoolsms.accounts.access import SEND, org_required
+from schoolsms.accounts.access import SEND, OrgRequest, org_required
 from schoolsms.accounts.models import Organization
 from schoolsms.messaging.invitations import INVITE_AGAIN_AFTER, invitable_counts
 from schoolsms.messaging.models import ReplyKind
@@ -17,9 +17,9 @@ from schoolsms.messaging.services import invitations_send
 
 
 @org_required(SEND)
-def invitations(request: HttpRequest) -> HttpResponse:
+def invitations(request: OrgRequest) -> HttpResponse:
     """GET: the confirmation (how many numbers, in which language, the text); POST: send."""
-    org: Organization = request.organization  # type: ignore[attr-defined]
+    org: Organization = request.organization
     if request.method == "POST":
         user = request.user if isinstance(request.user, User) else None
         made = invitations_send(organization=org, actor=user)

@@ -30,6 +30,7 @@ from schoolsms.accounts.models import Organization
 from schoolsms.contacts.models import Contact
 from schoolsms.messaging.models import Broadcast
 from schoolsms.messaging.replies import DEFAULT_LANGUAGE, LANGUAGES
+from schoolsms.messaging.transitions import invitation_rows_sql
 
 INVITE_AGAIN_AFTER = dt.timedelta(days=30)
 
@@ -78,17 +79,6 @@ WHERE contacts_contact.organization_id = %(org)s AND {audience}
     )
 """
 
-_INSERT = """
-INSERT INTO messaging_message (
-    broadcast_id, organization_id, sender_id, contact_id, phone,
-    result, reason, carrier_code, attempts, created_at, updated_at
-)
-SELECT %(broadcast)s, %(org)s, %(sender)s, invitable.contact_id, invitable.phone,
-    'not_sent_yet', '', '', 0, %(now)s, %(now)s
-FROM ({invitable}) invitable
-ORDER BY invitable.contact_id, invitable.phone
-"""
-
 
 def _invitable_sql(
     organization: Organization, language: str, now: dt.datetime, broadcast_id: int = 0
@@ -133,5 +123,5 @@ def invitation_fan_out(*, broadcast: Broadcast, now: dt.datetime) -> int:
     [language] = broadcast.audience_languages or [DEFAULT_LANGUAGE]
     invitable, params = _invitable_sql(broadcast.organization, language, now, broadcast.pk)
     with connection.cursor() as cursor:
-        cursor.execute(_INSERT.format(invitable=invitable), params)
+        cursor.execute(invitation_rows_sql(invitable), params)
         return int(cursor.rowcount)

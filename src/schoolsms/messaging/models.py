@@ -1,17 +1,5 @@
 """Broadcasts and their message rows: one row per (recipient, number), each ending with exactly
-one delivery result and, when undelivered, one reason.
-
-Lifecycle of a Message (`result`):
-
-    Not Sent Yet --claim--> Sending --carrier accepts--> Sent --receipt--> Sent + delivered_at
-         |                     |                           \\--receipt fails--> Failed to Send
-         |                     |--carrier refuses--> Failed to Send (reason from the code table)
-         |                     \\--retryable error--> Not Sent Yet (next_attempt_at later)
-         \\--eligibility (dispatch or send time)--> Ineligible to Send
-
-Ineligible and Failed rows always carry a reason; the others never do. A row moves only forward,
-through compare-and-set updates that name the result they expect.
-"""
+one delivery result and, when undelivered, one reason (the lifecycle is on Message)."""
 
 from __future__ import annotations
 
@@ -41,8 +29,6 @@ DELIVERY_STAGE = {
     DeliveryResult.FAILED_TO_SEND: "Undelivered",
 }
 
-UNDELIVERED = (DeliveryResult.INELIGIBLE_TO_SEND, DeliveryResult.FAILED_TO_SEND)
-
 
 class Reason(models.TextChoices):
     # Ineligible to Send: our own rules stopped it.
@@ -67,6 +53,7 @@ INELIGIBLE_REASONS = (
     Reason.DUPLICATE_NUMBER,
 )
 FAILED_REASONS = (Reason.CARRIER_ERROR, Reason.CONTACT_ACCOUNT, Reason.NO_SMS_CAPABILITY)
+_NO_REASON = (DeliveryResult.NOT_SENT_YET, DeliveryResult.SENDING, DeliveryResult.SENT)
 
 
 class BroadcastStatus(models.TextChoices):
@@ -131,6 +118,47 @@ class Broadcast(models.Model):
 
 
 class Message(models.Model):
+    """One text to one number for one broadcast, and what became of it.
+
+    Lifecycle of `result`. These are all the moves there are; each is one function of
+    messaging/transitions.py, a compare-and-set naming the result it expects:
+
+        from           to             by (transitions.py)      when
+        (new row)      Not Sent Yet   fan_out_sql              every eligibility rule passed
+        (new row)      Ineligible     fan_out_sql              the first eligibility rule failed
+        (new row)      Not Sent Yet   invitation_rows_sql      opt-in invitation to a Pending number
+        Not Sent Yet   Sending        rows_claim               a worker takes it to send
+        Sending        Ineligible     claimed_mark_ineligible  re-check: a STOP, block since
+        Sending        Not Sent Yet   claimed_hold             quiet hours (attempt given back)
+        Sending        Sending        claimed_accept           carrier queued it (id recorded)
+        Sending        Sent           claimed_accept           carrier accepted it
+        Sending        Failed         claimed_refuse           carrier refused it for good
+        Sending        Ineligible     claimed_refuse           carrier: the number opted out
+        Sending        Not Sent Yet   claimed_retry_later      retryable refusal or transport error
+        Sending        Sent           receipts_apply           `sent`, or `delivered` overtaking it
+        Sent           Sent           receipts_apply           `delivered`: delivered_at, once
+        Sending        Failed         receipt_refuse           failure receipt, no retry left
+        Sent           Failed         receipt_refuse           failure receipt, no retry left
+        Sending        Ineligible     receipt_refuse           failure receipt: opted out
+        Sent           Ineligible     receipt_refuse           failure receipt: opted out
+        Sending        Not Sent Yet   receipt_retry_later      retryable failure receipt
+        Sent           Not Sent Yet   receipt_retry_later      retryable failure receipt
+        Sending        Sending        reconcile_take_over      claim older than the lease
+        Sending        Not Sent Yet   reconcile_not_received   the carrier never got it
+        Sending        Sent           reconcile_assume_sent    carrier can't say, gave an id
+        Sending        Failed         reconcile_give_up        carrier can't say, gave no id
+
+    (Ineligible is Ineligible to Send, Failed is Failed to Send.) Ineligible and Failed end a
+    row; a Sent row with delivered_at ends it too. A retryable failure receipt moves a Sent row
+    back to Not Sent Yet: the carrier took it but could not deliver it, and the next attempt is
+    a new send (carrier id and sent_at cleared). Reconciliation settles a claim a dead worker
+    left; where the carrier has the message, its status is applied as a receipt would be.
+
+    The database refuses what no move makes: a reason on Not Sent Yet, Sending or Sent; an
+    Ineligible row without one of the eligibility reasons, a Failed row without one of the
+    carrier reasons; delivered_at on anything but Sent; Sent without sent_at.
+    """
+
     # The single-column indexes Django would add on these foreign keys are left out: the
     # composite indexes below start with them, and every index costs time at fan-out.
     broadcast = models.ForeignKey(
@@ -193,12 +221,19 @@ class Message(models.Model):
             models.CheckConstraint(
                 condition=one_of("result", DeliveryResult.values), name="message_result_valid"
             ),
+            # OR chains, most common rows first (see schoolsms.constraints.one_of): fan-out
+            # writes Not Sent Yet and Ineligible rows by the million.
             models.CheckConstraint(
                 condition=(
-                    (one_of("result", UNDELIVERED) & one_of("reason", Reason.values))
-                    | (~one_of("result", UNDELIVERED) & models.Q(reason=""))
+                    (one_of("result", _NO_REASON) & models.Q(reason=""))
+                    | (models.Q(result="ineligible") & one_of("reason", INELIGIBLE_REASONS))
+                    | (models.Q(result="failed") & one_of("reason", FAILED_REASONS))
                 ),
-                name="message_reason_iff_undelivered",
+                name="message_reason_matches_result",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(delivered_at__isnull=True) | models.Q(result="sent"),
+                name="message_delivered_only_sent",
             ),
             models.CheckConstraint(
                 condition=~models.Q(result="sent") | models.Q(sent_at__isnull=False),

@@ -8,10 +8,11 @@ import logging
 from django.conf import settings
 from django.utils import timezone
 
-from schoolsms.messaging.callbacks import CallbackReport, status_updates_apply
+from schoolsms.messaging import transitions
 from schoolsms.messaging.gateway import Gateway, StatusUpdate, gateway_for
 from schoolsms.messaging.models import Message, Reason
-from schoolsms.messaging.pipeline import FAILED, NOT_SENT, SENDING, SENT
+from schoolsms.messaging.receipts import CallbackReport, status_updates_apply
+from schoolsms.messaging.transitions import SENDING
 
 logger = logging.getLogger(__name__)
 
@@ -33,13 +34,11 @@ def stuck_reconcile(*, now: dt.datetime | None = None, limit: int = 500) -> Call
     )
     gateways: dict[int, Gateway] = {}
     for message in stuck:
-        # Take the row over first, so two reconcilers (or a late original worker) never
-        # both complete it.
-        if not Message.objects.filter(
-            pk=message.pk, result=SENDING, claimed_at=message.claimed_at
-        ).update(claimed_at=now):
+        assert message.claimed_at is not None
+        if not transitions.reconcile_take_over(
+            row_id=message.pk, claimed_at=message.claimed_at, now=now
+        ):
             continue
-        mine = Message.objects.filter(pk=message.pk, result=SENDING, claimed_at=now)
         if message.sender_id not in gateways:
             gateways[message.sender_id] = gateway_for(message.sender)
         gateway = gateways[message.sender_id]
@@ -52,7 +51,9 @@ def stuck_reconcile(*, now: dt.datetime | None = None, limit: int = 500) -> Call
         if found.found is True:
             carrier_id = message.carrier_message_id or found.carrier_id
             if not message.carrier_message_id:
-                mine.update(carrier_message_id=carrier_id, updated_at=now)
+                transitions.reconcile_record_carrier_id(
+                    row_id=message.pk, carrier_id=carrier_id, now=now
+                )
             if found.status in ("sent", "delivered", "failed"):
                 applied = status_updates_apply(
                     family=gateway.code_family,
@@ -61,20 +62,15 @@ def stuck_reconcile(*, now: dt.datetime | None = None, limit: int = 500) -> Call
                 report.retries.update(applied.retries)
                 report.applied += applied.applied
         elif found.found is False:
-            mine.update(
-                result=NOT_SENT,
-                attempts=max(message.attempts - 1, 0),
-                carrier_message_id=None,
-                claimed_at=None,
-                next_attempt_at=None,
-                updated_at=now,
+            transitions.reconcile_not_received(
+                row_id=message.pk, attempts=message.attempts, now=now
             )
             report.retries.setdefault(message.broadcast_id, now)
             report.applied += 1
         elif message.carrier_message_id:
-            mine.update(result=SENT, sent_at=now, updated_at=now)
+            transitions.reconcile_assume_sent(row_id=message.pk, now=now)
             report.applied += 1
         else:
-            mine.update(result=FAILED, reason=Reason.CARRIER_ERROR, updated_at=now)
+            transitions.reconcile_give_up(row_id=message.pk, reason=Reason.CARRIER_ERROR, now=now)
             report.applied += 1
     return report

@@ -6,11 +6,11 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from schoolsms.accounts.access import ADMIN, org_required
+from schoolsms.accounts.access import ADMIN, OrgRequest, org_required
 from schoolsms.accounts.models import Organization
 from schoolsms.accounts.services import organization_invitations_set
 from schoolsms.messaging.models import ReplyKind
@@ -54,8 +54,8 @@ def _subtabs() -> list[tuple[str, str, bool]]:
 
 
 @org_required(ADMIN)
-def reply_settings(request: HttpRequest) -> HttpResponse:
-    org: Organization = request.organization  # type: ignore[attr-defined]
+def reply_settings(request: OrgRequest) -> HttpResponse:
+    org: Organization = request.organization
     if request.method == "POST" and request.POST.get("form") == "invitations":
         enabled = request.POST.get("invite_after_import") == "on"
         organization_invitations_set(organization=org, after_import=enabled)

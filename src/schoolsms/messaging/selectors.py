@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from schoolsms.accounts.models import Organization
 from schoolsms.contacts.models import Contact, PhoneNumber
-from schoolsms.messaging.dispatch import ELIGIBILITY_SQL, audience_where
+from schoolsms.messaging.eligibility import ELIGIBLE, audience_checked
 from schoolsms.messaging.models import (
     Broadcast,
     BroadcastKind,
@@ -79,37 +79,29 @@ def audience_breakdown(
     schools: Sequence[str] = (),
     external_ids: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Who would get the text if the audience went out now, with fan-out's own rules (the same
-    SQL): `{"contacts": n, "rows": n, "to_send": n, "by_reason": {reason: n}}`, where rows are
-    the message rows fan-out would write (one per contact and SMS number, one for a contact
-    with none), `to_send` those it would text, and by_reason every Ineligible to Send reason."""
-    audience = Broadcast(
-        organization=organization,
-        audience_roles=list(roles),
-        audience_schools=list(schools),
-        audience_external_ids=list(external_ids),
+    """Who would get the text if the audience went out now, by fan-out's own rules (the one
+    definition in messaging.eligibility): `{"contacts": n, "rows": n, "to_send": n,
+    "by_reason": {reason: n}}`, where rows are the message rows fan-out would write (one per
+    contact and SMS number, one for a contact with none), `to_send` those it would text, and
+    by_reason every Ineligible to Send reason (in BREAKDOWN_ORDER, zeros included)."""
+    contacts = audience_contacts(
+        organization=organization, roles=roles, schools=schools, external_ids=external_ids
     )
-    where_sql, where_params = audience_where(audience)
-    sql = (
-        "SELECT checked.reason, COUNT(*) FROM ("
-        + ELIGIBILITY_SQL.format(audience=where_sql)
-        + ") checked GROUP BY checked.reason"
-    )
-    params = [*where_params, organization.sender_id, organization.pk, *where_params]
+    checked, params = audience_checked(organization=organization, contacts=contacts)
     by_reason = {code: 0 for code in BREAKDOWN_ORDER if code}
     to_send = rows = 0
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(
+            f"SELECT checked.reason, COUNT(*) FROM ({checked}) checked GROUP BY checked.reason",
+            params,
+        )
         for reason, n in cursor.fetchall():
             rows += n
-            if reason:
-                by_reason[reason] = by_reason.get(reason, 0) + n
-            else:
+            if reason == ELIGIBLE:
                 to_send = n
-    contacts = audience_contacts(
-        organization=organization, roles=roles, schools=schools, external_ids=external_ids
-    ).count()
-    return {"contacts": contacts, "rows": rows, "to_send": to_send, "by_reason": by_reason}
+            else:
+                by_reason[reason] = by_reason.get(reason, 0) + n
+    return {"contacts": contacts.count(), "rows": rows, "to_send": to_send, "by_reason": by_reason}
 
 
 def external_ids_missing(*, organization: Organization, external_ids: Iterable[str]) -> list[str]:

@@ -12,10 +12,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
+from django_tasks_db.models import DBTaskResult
 
 from schoolsms.messaging.dispatch import broadcast_fan_out
 from schoolsms.messaging.models import Broadcast, BroadcastStatus, DeliveryResult, Message
 from schoolsms.messaging.pipeline import broadcast_complete_if_done, send_round
+from schoolsms.messaging.reconcile import stuck_reconcile
 from schoolsms.messaging.selectors import next_attempt_at, runnable_exists
 
 logger = logging.getLogger(__name__)
@@ -79,8 +81,6 @@ def broadcast_follow_up(
 
 def _pending(task_path: str, *, now: dt.datetime) -> set[int]:
     """Broadcasts that already have this task waiting, or running in a live worker."""
-    from django_tasks_db.models import DBTaskResult
-
     lease = dt.timedelta(seconds=settings.SCHOOLSMS_SEND_LEASE)
     rows = DBTaskResult.objects.filter(task_path=task_path).filter(
         status="READY"
@@ -98,8 +98,6 @@ def _pending(task_path: str, *, now: dt.datetime) -> set[int]:
 def pipeline_sweep(*, now: dt.datetime | None = None) -> None:
     """Re-attach work that lost its task (a worker killed mid-task): reconcile old claims,
     re-dispatch undispatched broadcasts, restart sending where rows wait with no task."""
-    from schoolsms.messaging.reconcile import stuck_reconcile
-
     now = now or timezone.now()
     report = stuck_reconcile(now=now)
     broadcast_follow_up(broadcast_ids=report.broadcasts, retries=report.retries)

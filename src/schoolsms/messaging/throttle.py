@@ -94,11 +94,6 @@ RETRY_SECONDS = 0.002
 # Chunks older than this are deleted when a new one is written.
 KEEP_SECONDS = 2.0
 
-# Per sender, in this process: the chunk let go and not yet answered for (its row id), and the
-# slot already reserved for the next chunk (start, size).
-_OUT: dict[int, int] = {}
-_AHEAD: dict[int, tuple[float, int]] = {}
-
 
 def throttle_release(*, sender: Sender, count: int) -> tuple[int | None, float]:
     """Let `count` messages go now if no one-second window would then hold more than the
@@ -134,10 +129,6 @@ def throttle_release(*, sender: Sender, count: int) -> tuple[int | None, float]:
     return None, now + RETRY_SECONDS
 
 
-def _reserve(sender: Sender, count: int) -> float:
-    return throttle_reserve(sender=sender, count=count, catch_up=CATCH_UP)
-
-
 def _wait_until(when: float, meanwhile: Callable[[float], None] | None) -> None:
     if meanwhile is not None and when - time.time() > 0:
         meanwhile(when)
@@ -149,35 +140,65 @@ def _wait_until(when: float, meanwhile: Callable[[float], None] | None) -> None:
         pass
 
 
-def throttle_wait(
-    *, sender: Sender, count: int, meanwhile: Callable[[float], None] | None = None
-) -> None:
-    """Block until `count` messages may go out for the sender; `meanwhile(until)` may use
-    the wait (a gateway reading receipts) and must return by `until`. Call throttle_sent
-    once the carrier has answered."""
-    if sender.mps <= 0:
-        return
-    ahead = _AHEAD.pop(sender.pk, None)
-    start = ahead[0] if ahead is not None and ahead[1] >= count else _reserve(sender, count)
-    _wait_until(start, meanwhile)
-    # The slot paces the sender; the release (checked against every worker's last second)
-    # is what keeps it within the limit, whatever stalls made slots run late.
-    while True:
-        chunk_id, when = throttle_release(sender=sender, count=count)
-        if chunk_id is not None:
-            _OUT[sender.pk] = chunk_id
+class SendPacer:
+    """One sender's pacing for one run of sends (a send round), as a context manager: the
+    chunk let go and not yet answered for, and the slot already reserved for the next chunk.
+
+        with SendPacer(sender, meanwhile=gateway_poll) as pacer:
+            for chunk in chunks:
+                pacer.wait(len(chunk))   # returns when the chunk may go
+                gateway.send_batch(chunk)
+                pacer.sent(next_count=...)
+
+    Everything shared between workers lives in the database; nothing here outlives the
+    round. On leaving, a chunk still out (the carrier call raised) is marked answered, so
+    other workers do not count it for IN_FLIGHT_SECONDS. `meanwhile(until)` may use a wait
+    (a gateway reading receipts) and must return by `until`."""
+
+    def __init__(self, sender: Sender, *, meanwhile: Callable[[float], None] | None = None):
+        self.sender = sender
+        self.meanwhile = meanwhile
+        self._out: int | None = None  # the chunk let go, not yet answered for (its row id)
+        self._ahead: tuple[float, int] | None = None  # reserved slot for the next chunk
+
+    def __enter__(self) -> SendPacer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._answered()
+        self._ahead = None
+
+    def _reserve(self, count: int) -> float:
+        return throttle_reserve(sender=self.sender, count=count, catch_up=CATCH_UP)
+
+    def _answered(self) -> None:
+        if self._out is not None:
+            ThrottleChunk.objects.filter(pk=self._out).update(done_at=time.time())
+            self._out = None
+
+    def wait(self, count: int) -> None:
+        """Block until `count` messages may go out for the sender; call sent() once the
+        carrier has answered."""
+        if self.sender.mps <= 0:
             return
-        _wait_until(when, meanwhile)
+        ahead, self._ahead = self._ahead, None
+        start = ahead[0] if ahead is not None and ahead[1] >= count else self._reserve(count)
+        _wait_until(start, self.meanwhile)
+        # The slot paces the sender; the release (checked against every worker's last
+        # second) is what keeps it within the limit, whatever stalls made slots run late.
+        while True:
+            chunk_id, when = throttle_release(sender=self.sender, count=count)
+            if chunk_id is not None:
+                self._out = chunk_id
+                return
+            _wait_until(when, self.meanwhile)
 
-
-def throttle_sent(*, sender: Sender, count: int, next_count: int = 0) -> None:
-    """The carrier has answered for the `count` messages throttle_wait let go. With
-    `next_count`, the next chunk's slot is reserved now: its wait then covers the time the
-    reservation takes, which a busy database sometimes stretches to milliseconds."""
-    if sender.mps <= 0:
-        return
-    chunk_id = _OUT.pop(sender.pk, None)
-    if chunk_id is not None:
-        ThrottleChunk.objects.filter(pk=chunk_id).update(done_at=time.time())
-    if next_count:
-        _AHEAD[sender.pk] = (_reserve(sender, next_count), next_count)
+    def sent(self, *, next_count: int = 0) -> None:
+        """The carrier has answered for the messages wait() let go. With
+        `next_count`, the next chunk's slot is reserved now: its wait then covers the time the
+        reservation takes, which a busy database sometimes stretches to milliseconds."""
+        if self.sender.mps <= 0:
+            return
+        self._answered()
+        if next_count:
+            self._ahead = (self._reserve(next_count), next_count)

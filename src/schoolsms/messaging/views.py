@@ -11,13 +11,13 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from schoolsms.accounts.access import SEND, org_required
+from schoolsms.accounts.access import SEND, OrgRequest, org_required
 from schoolsms.accounts.models import Organization
 from schoolsms.messaging import selectors, services
 from schoolsms.messaging.confirmations import breakdown_of, cancel_question, confirm_send
@@ -34,8 +34,8 @@ def in_org_timezone(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
     """Times on these pages are read and shown in the organization's time zone."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        org: Organization = request.organization  # type: ignore[attr-defined]
+    def wrapper(request: OrgRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        org: Organization = request.organization
         with timezone.override(zoneinfo.ZoneInfo(org.timezone)):
             return view(request, *args, **kwargs)
 
@@ -53,8 +53,8 @@ def subtabs(active: str) -> list[tuple[str, str, bool]]:
     ]
 
 
-def broadcast_or_404(request: HttpRequest, pk: int) -> Broadcast:
-    org = request.organization  # type: ignore[attr-defined]
+def broadcast_or_404(request: OrgRequest, pk: int) -> Broadcast:
+    org = request.organization
     broadcast = selectors.broadcast_get(organization=org, broadcast_id=pk)
     if broadcast is None:
         raise Http404("No such broadcast in this organization.")
@@ -78,8 +78,8 @@ def audience_description(broadcast: Broadcast) -> str:
 
 
 @sending_page
-def broadcast_list(request: HttpRequest) -> HttpResponse:
-    org = request.organization  # type: ignore[attr-defined]
+def broadcast_list(request: OrgRequest) -> HttpResponse:
+    org = request.organization
     page = Paginator(selectors.broadcasts_for_org(org), PAGE_SIZE).get_page(request.GET.get("page"))
     counts = selectors.broadcast_counts_many(b.pk for b in page.object_list)
     rows = []
@@ -128,7 +128,7 @@ def poll_seconds(broadcast: Broadcast) -> int:
 
 
 @sending_page
-def broadcast_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def broadcast_detail(request: OrgRequest, pk: int) -> HttpResponse:
     broadcast = broadcast_or_404(request, pk)
     context = {
         **detail_context(broadcast),
@@ -142,14 +142,14 @@ def broadcast_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @sending_page
-def progress_partial(request: HttpRequest, pk: int) -> HttpResponse:
+def progress_partial(request: OrgRequest, pk: int) -> HttpResponse:
     context = detail_context(broadcast_or_404(request, pk))
     return render(request, "messaging/_progress.html", context)
 
 
 @sending_page
 @require_POST
-def broadcast_send(request: HttpRequest, pk: int) -> HttpResponse:
+def broadcast_send(request: OrgRequest, pk: int) -> HttpResponse:
     broadcast = broadcast_or_404(request, pk)
     form = ScheduleForm(request.POST)
     if not form.is_valid():
@@ -179,7 +179,7 @@ def broadcast_send(request: HttpRequest, pk: int) -> HttpResponse:
 
 @sending_page
 @require_POST
-def broadcast_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def broadcast_cancel(request: OrgRequest, pk: int) -> HttpResponse:
     broadcast = broadcast_or_404(request, pk)
     live = broadcast.status in (BroadcastStatus.SCHEDULED, BroadcastStatus.SENDING)
     if live and not is_confirmed(request):

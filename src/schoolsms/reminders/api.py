@@ -6,12 +6,12 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
-from schoolsms.accounts.access import ADMIN
+from schoolsms.accounts.access import ADMIN, UserRequest
 from schoolsms.accounts.api import api_membership
+from schoolsms.apiutil import DbId
 from schoolsms.reminders import selectors
 from schoolsms.reminders.models import ReminderRun, RunSource
 from schoolsms.reminders.services import reminder_run_create
@@ -90,7 +90,7 @@ def _run(run: ReminderRun) -> RunOut:
 
 
 @router.get("/recipients", response=PlanOut, summary="Who a reminder sent now would reach")
-def recipients(request: HttpRequest, org: str | None = None, force: bool = False) -> PlanOut:
+def recipients(request: UserRequest, org: str | None = None, force: bool = False) -> PlanOut:
     organization = api_membership(request, org, ADMIN).organization
     plan = selectors.reminder_plan(organization=organization, force=force)
     return PlanOut(
@@ -111,13 +111,13 @@ def recipients(request: HttpRequest, org: str | None = None, force: bool = False
 
 
 @router.post("/runs", response={202: RunOut}, summary="Send the reminder (in the background)")
-def run_start(request: HttpRequest, payload: RunIn, org: str | None = None) -> Status[RunOut]:
+def run_start(request: UserRequest, payload: RunIn, org: str | None = None) -> Status[RunOut]:
     organization = api_membership(request, org, ADMIN).organization
     try:
         with transaction.atomic():
             run = reminder_run_create(
                 organization=organization,
-                started_by=request.user,  # type: ignore[arg-type]
+                started_by=request.user,
                 force=payload.force,
                 source=RunSource.API,
             )
@@ -128,13 +128,13 @@ def run_start(request: HttpRequest, payload: RunIn, org: str | None = None) -> S
 
 
 @router.get("/runs", response=list[RunOut], summary="Recent reminder runs, newest first")
-def runs_list(request: HttpRequest, org: str | None = None) -> list[RunOut]:
+def runs_list(request: UserRequest, org: str | None = None) -> list[RunOut]:
     organization = api_membership(request, org, ADMIN).organization
     return [_run(r) for r in selectors.runs_for_organization(organization=organization)]
 
 
 @router.get("/runs/{run_id}", response=RunDetailOut, summary="A run and each email's outcome")
-def run_detail(request: HttpRequest, run_id: int, org: str | None = None) -> RunDetailOut:
+def run_detail(request: UserRequest, run_id: DbId, org: str | None = None) -> RunDetailOut:
     organization = api_membership(request, org, ADMIN).organization
     run = selectors.run_get(organization=organization, run_id=run_id)
     if run is None:

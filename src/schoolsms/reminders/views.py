@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
-from schoolsms.accounts.access import ADMIN, READ, org_required
+from schoolsms.accounts.access import ADMIN, READ, OrgRequest, org_required
 from schoolsms.accounts.models import Organization
 from schoolsms.reminders import selectors
 from schoolsms.reminders.emails import reminder_content
@@ -26,8 +26,8 @@ from schoolsms.webutil import confirm_page, is_confirmed
 SAMPLE_PHONES = ["•••-•••-0100"]
 
 
-def _org(request: HttpRequest) -> Organization:
-    return request.organization  # type: ignore[attr-defined,no-any-return]
+def _org(request: OrgRequest) -> Organization:
+    return request.organization
 
 
 def _language(request: HttpRequest) -> str | None:
@@ -37,7 +37,7 @@ def _language(request: HttpRequest) -> str | None:
 
 @require_GET
 @org_required(ADMIN)
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: OrgRequest) -> HttpResponse:
     organization = _org(request)
     plan = selectors.reminder_plan(organization=organization)
     labels = dict(SkipReason.choices)
@@ -64,7 +64,7 @@ def _count_by_language(recipients: list[selectors.Recipient]) -> list[tuple[str,
 
 @require_POST
 @org_required(ADMIN)
-def send(request: HttpRequest) -> HttpResponse:
+def send(request: OrgRequest) -> HttpResponse:
     force = request.POST.get("force") == "on"
     if not is_confirmed(request):
         plan = selectors.reminder_plan(organization=_org(request), force=force)
@@ -85,7 +85,7 @@ def send(request: HttpRequest) -> HttpResponse:
     try:
         run = reminder_run_create(
             organization=_org(request),
-            started_by=request.user,  # type: ignore[arg-type]
+            started_by=request.user,
             force=force,
             source=RunSource.WEB,
         )
@@ -96,7 +96,7 @@ def send(request: HttpRequest) -> HttpResponse:
     return redirect("reminders:run", pk=run.pk)
 
 
-def _run_or_404(request: HttpRequest, pk: int) -> ReminderRun:
+def _run_or_404(request: OrgRequest, pk: int) -> ReminderRun:
     run = selectors.run_get(organization=_org(request), run_id=pk)
     if run is None:
         raise Http404("No such reminder run.")
@@ -105,7 +105,7 @@ def _run_or_404(request: HttpRequest, pk: int) -> ReminderRun:
 
 @require_GET
 @org_required(ADMIN)
-def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def run_detail(request: OrgRequest, pk: int) -> HttpResponse:
     run = _run_or_404(request, pk)
     return render(
         request,
@@ -116,7 +116,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @org_required(ADMIN)
-def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
+def run_progress(request: OrgRequest, pk: int) -> HttpResponse:
     run = _run_or_404(request, pk)
     response = render(request, "reminders/_progress.html", {"run": run})
     if not run.is_active and request.GET.get("from") == "active":
@@ -128,7 +128,7 @@ def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @org_required(ADMIN)
 @xframe_options_sameorigin
-def email_preview(request: HttpRequest) -> HttpResponse:
+def email_preview(request: OrgRequest) -> HttpResponse:
     """The email as a contact due a reminder in that language would get it (or a sample)."""
     language = _language(request)
     if language is None:
@@ -149,7 +149,7 @@ def email_preview(request: HttpRequest) -> HttpResponse:
 @require_GET
 @org_required(READ)
 @xframe_options_sameorigin
-def flyer(request: HttpRequest) -> HttpResponse:
+def flyer(request: OrgRequest) -> HttpResponse:
     language = _language(request)
     if language is None:
         return HttpResponseBadRequest(

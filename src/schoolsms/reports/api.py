@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
+from schoolsms.accounts.access import UserRequest
 from schoolsms.accounts.api import api_membership
 from schoolsms.accounts.models import Organization
+from schoolsms.apiutil import DbId
 from schoolsms.messaging.models import Message
 from schoolsms.phones import InvalidPhoneNumber
 from schoolsms.reports.exports import (
@@ -108,7 +109,7 @@ class SmsLogQuery(Schema):
     sort: str | None = Field(None, description="date, broadcast, phone, result, delivered; -x")
 
 
-def _org(request: HttpRequest, slug: str | None) -> Organization:
+def _org(request: UserRequest, slug: str | None) -> Organization:
     return api_membership(request, slug).organization
 
 
@@ -160,7 +161,7 @@ def _file(fmt: str, header: list[str], records: Any, stem: str, org: Organizatio
     summary="SMS Log: totals and one page of rows (format=json), or every row as CSV/XLSX",
 )
 def sms_log(
-    request: HttpRequest,
+    request: UserRequest,
     q: Query[SmsLogQuery],
     cursor: str | None = None,
     limit: int = Query(50, ge=1, le=1000),
@@ -186,7 +187,7 @@ def sms_log(
 
 
 @router.get("/sms-log/summary", response=SmsLogSummary, summary="SMS Log totals only")
-def sms_log_totals(request: HttpRequest, q: Query[SmsLogQuery]) -> Any:
+def sms_log_totals(request: UserRequest, q: Query[SmsLogQuery]) -> Any:
     org = _org(request, q.org)
     return sms_log_summary(_filter(org, q))
 
@@ -196,7 +197,7 @@ def sms_log_totals(request: HttpRequest, q: Query[SmsLogQuery]) -> Any:
     response=dict[str, int],
     summary="Contact numbers per SMS status (a contact's two numbers count twice)",
 )
-def sms_status_totals_view(request: HttpRequest, org: str | None = None) -> Any:
+def sms_status_totals_view(request: UserRequest, org: str | None = None) -> Any:
     return sms_status_totals(_org(request, org))
 
 
@@ -205,7 +206,7 @@ def sms_status_totals_view(request: HttpRequest, org: str | None = None) -> Any:
     response=LookupOut,
     summary="One number, typed in any common format: status, contacts, block, history",
 )
-def sms_status_lookup_view(request: HttpRequest, number: str, org: str | None = None) -> Any:
+def sms_status_lookup_view(request: UserRequest, number: str, org: str | None = None) -> Any:
     organization = _org(request, org)
     try:
         return lookup_as_json(sms_status_lookup(organization, number))
@@ -221,10 +222,10 @@ def sms_status_lookup_view(request: HttpRequest, number: str, org: str | None = 
     summary="Every contact number with its SMS status: a page (json) or all (csv/xlsx)",
 )
 def sms_status_all(
-    request: HttpRequest,
+    request: UserRequest,
     org: str | None = None,
     status: str | None = Query(None, description='"Pending Opt-In", "Opted In" or "Opted Out"'),
-    cursor: int | None = None,
+    cursor: DbId | None = None,
     limit: int = Query(50, ge=1, le=1000),
     format: Format = "json",
 ) -> HttpResponseBase | dict[str, Any]:

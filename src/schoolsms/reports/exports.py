@@ -6,7 +6,6 @@ import csv
 import datetime as dt
 import io
 import tempfile
-import zoneinfo
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
@@ -14,109 +13,36 @@ import xlsxwriter
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 
-from schoolsms.accounts.models import Organization
-from schoolsms.messaging.models import DELIVERY_STAGE, DeliveryResult, Reason
 from schoolsms.reports import exports_pg, exports_sqlite
 from schoolsms.reports.cells import safe_text
-from schoolsms.reports.selectors import SmsLogFilter, sms_log_rows
-from schoolsms.reports.sms_status import StatusRow, sms_status_rows
+from schoolsms.reports.export_rows import (
+    CHUNK_ROWS,
+    SMS_LOG_HEADER,
+    SMS_STATUS_HEADER,
+    LocalTime,
+    sms_log_records,
+    sms_status_records,
+    text_time,
+)
+from schoolsms.reports.selectors import SmsLogFilter
 
-SMS_LOG_HEADER = [
-    "date",
-    "broadcast_id",
-    "broadcast_name",
-    "contact_external_id",
-    "contact_name",
-    "phone",
-    "delivery_stage",
-    "delivery_result",
-    "reason_code",
-    "reason",
-    "carrier_error_code",
-    "delivered_at",
+# The rows are export_rows'; these names are the writers' public face for views, API and CLI.
+__all__ = [
+    "SMS_LOG_HEADER",
+    "SMS_STATUS_HEADER",
+    "LocalTime",
+    "csv_chunks",
+    "csv_response",
+    "download_name",
+    "safe_text",
+    "sms_log_csv",
+    "sms_log_records",
+    "sms_status_records",
+    "text_time",
+    "xlsx_response",
+    "xlsx_write",
 ]
-SMS_STATUS_HEADER = [
-    "contact_external_id",
-    "contact_name",
-    "phone",
-    "sms_status",
-    "status_changed_at",
-    "blocked",
-]
-CHUNK_ROWS = 2000  # rows fetched per round trip, and rows per chunk of streamed output
 XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header row
-
-_RESULT_LABELS = dict(DeliveryResult.choices)
-_STAGES = {str(k): v for k, v in DELIVERY_STAGE.items()}
-_REASON_LABELS = dict(Reason.choices)
-
-
-class LocalTime:
-    """Converts stored UTC datetimes to the organization's time zone."""
-
-    def __init__(self, organization: Organization) -> None:
-        self.tz = zoneinfo.ZoneInfo(organization.timezone)
-
-    def __call__(self, value: dt.datetime | None) -> dt.datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:  # SQLite without converters: stored as naive UTC
-            value = value.replace(tzinfo=dt.UTC)
-        return value.astimezone(self.tz)
-
-
-def text_time(value: dt.datetime | None) -> str:
-    """Local wall-clock time as spreadsheets read it: 2026-09-01 07:30:00."""
-    return value.replace(tzinfo=None).isoformat(" ", "seconds") if value else ""
-
-
-def sms_log_records(f: SmsLogFilter) -> Iterator[list[Any]]:
-    """The selection as export rows in SMS_LOG_HEADER order: text protected, times local."""
-    local = LocalTime(f.organization)
-    for (
-        _id,
-        created_at,
-        broadcast_id,
-        broadcast_name,
-        external_id,
-        first,
-        last,
-        phone,
-        result,
-        reason,
-        carrier_code,
-        delivered_at,
-    ) in sms_log_rows(f).iterator(chunk_size=CHUNK_ROWS):
-        yield [
-            local(created_at),
-            broadcast_id,
-            safe_text(broadcast_name),
-            safe_text(external_id or ""),
-            safe_text(f"{first or ''} {last or ''}".strip(" ")),
-            safe_text(phone or ""),
-            _STAGES[result],
-            _RESULT_LABELS[result],
-            reason,
-            _REASON_LABELS.get(reason, reason),
-            safe_text(carrier_code),
-            local(delivered_at),
-        ]
-
-
-def sms_status_records(
-    organization: Organization, *, status: str | None = None
-) -> Iterator[list[Any]]:
-    local = LocalTime(organization)
-    row: StatusRow
-    for row in sms_status_rows(organization, status=status):
-        yield [
-            safe_text(row.contact_external_id),
-            safe_text(row.contact_name),
-            safe_text(row.phone),
-            row.sms_status,
-            local(row.status_changed_at),
-            "yes" if row.blocked else "no",
-        ]
 
 
 def sms_log_csv(

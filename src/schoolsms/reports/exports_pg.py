@@ -1,10 +1,9 @@
 """The SMS Log CSV on PostgreSQL, written by the database itself (COPY … TO STDOUT).
 
 Formatting a million rows in Python costs several seconds; PostgreSQL's COPY writes the same
-CSV as it reads the rows and streams it to us in blocks. The output is byte-for-byte what
-`exports.csv_chunks(sms_log_records(...))` writes (a test on PostgreSQL compares the two): the
-same columns, local times, labels and formula protection (`exports.safe_text`), with empty
-values as NULL so that both writers leave them unquoted.
+CSV as it reads the rows and streams it to us in blocks. The columns are export_rows'
+(SMS_LOG_COLUMNS), each kind written in SQL here; the output is byte-for-byte what
+`exports.csv_chunks(sms_log_records(...))` writes (a test on PostgreSQL compares the two).
 """
 
 from __future__ import annotations
@@ -14,74 +13,58 @@ from typing import Any
 
 from django.db import connection
 
-from schoolsms.messaging.models import DELIVERY_STAGE, DeliveryResult, Reason
-from schoolsms.reports.selectors import SORT_KEYS, SmsLogFilter, sms_log_export_rows
-
-# A formula starts with one of these, unless the whole cell is an E.164 number.
-_PROTECT = (
-    "CASE WHEN left({0}, 1) IN ('=', '+', '-', '@', chr(9), chr(13))"
-    " AND {0} !~ '^[+][0-9]+$' THEN '''' || {0} ELSE {0} END"
-)
+from schoolsms.reports.cells import safe_text_sql
+from schoolsms.reports.export_rows import SMS_LOG_COLUMNS, Column, Kind, sms_log_order_sql
+from schoolsms.reports.selectors import EXPORT_NULLABLE, SmsLogFilter, sms_log_export_rows
 
 
 def available() -> bool:
     return connection.vendor == "postgresql"
 
 
-def _label_case(column: str, choices: list[tuple[str, str]]) -> tuple[str, list[str]]:
-    parts, params = [], []
-    for value, label in choices:
-        if label:
-            parts.append("WHEN %s THEN %s")
-            params += [value, label]
-    return f"CASE {column} {' '.join(parts)} END", params
+def _value(column: Column) -> str:
+    """The column's stored text; '' for NULL, as the plain writer reads it."""
+    names = [
+        f"t.{n}" if n not in EXPORT_NULLABLE else f"COALESCE(t.{n}, '')" for n in column.fields
+    ]
+    return names[0] if len(names) == 1 else "btrim(" + " || ' ' || ".join(names) + ")"
 
 
-def _protect(expr: str) -> str:
-    return "NULLIF(" + _PROTECT.format(f"({expr})") + ", '')"
+def _cell(column: Column, tz: str) -> tuple[str, list[Any]]:
+    """One column as SQL (and its parameters). Empty cells are NULL, which COPY leaves
+    unquoted as the csv module does ('' would be written as "")."""
+    field = f"t.{column.field}"
+    if column.kind is Kind.TIME:
+        return f"to_char({field} AT TIME ZONE %s, 'YYYY-MM-DD HH24:MI:SS')", [tz]
+    if column.kind is Kind.NUMBER:
+        return field, []
+    if column.kind is Kind.TEXT:
+        return f"NULLIF({safe_text_sql(f'({_value(column)})', 'postgresql')}, '')", []
+    if column.kind is Kind.LABEL:
+        whens, params = [], []
+        for value, label in column.labels:
+            if label:
+                whens.append("WHEN %s THEN %s")
+                params += [value, label]
+        fallback = f" ELSE {field}" if column.unknown_shows_code else ""
+        return f"NULLIF(CASE {field} {' '.join(whens)}{fallback} END, '')", params
+    return f"NULLIF({field}, '')", []
 
 
 def sms_log_copy_sql(f: SmsLogFilter) -> tuple[str, list[Any]]:
     """The COPY statement for the selection and its parameters."""
-    key = SORT_KEYS[f.sort]
-    inner = sms_log_export_rows(f)
-    inner_sql, inner_params = inner.query.sql_with_params()
-    stage, stage_params = _label_case(
-        "t.r_result", [(str(k), v) for k, v in DELIVERY_STAGE.items()]
-    )
-    result, result_params = _label_case("t.r_result", list(DeliveryResult.choices))
-    reason, reason_params = _label_case("t.r_reason", list(Reason.choices))
-    when = "to_char(t.{} AT TIME ZONE %s, 'YYYY-MM-DD HH24:MI:SS')"
-    direction = "DESC" if f.descending else "ASC"
-    # The pages' order (keyset.ordering): NULLs last going up and first going down, and among
-    # them by creation time. Said only for columns with NULLs: SQLite can walk an index
-    # backwards for `DESC` but not for `DESC NULLS FIRST`.
-    order = f"t.r_sort {direction}, t.r_id {direction}"
-    if key.nullable:
-        nulls = "NULLS FIRST" if f.descending else "NULLS LAST"
-        among_nulls = f"CASE WHEN t.r_sort IS NULL THEN t.r_created END {direction}"
-        order = f"t.r_sort {direction} {nulls}, {among_nulls}, t.r_id {direction}"
-    columns = [
-        when.format("r_created"),
-        "t.r_broadcast",
-        _protect("t.r_broadcast_name"),
-        _protect("COALESCE(t.r_external_id, '')"),
-        _protect("btrim(COALESCE(t.r_first, '') || ' ' || COALESCE(t.r_last, ''))"),
-        _protect("COALESCE(t.r_phone, '')"),
-        f"NULLIF({stage}, '')",
-        result,
-        "NULLIF(t.r_reason, '')",
-        f"NULLIF({reason}, '')",
-        _protect("t.r_code"),
-        when.format("r_delivered"),
-    ]
-    tz = f.organization.timezone
+    inner_sql, inner_params = sms_log_export_rows(f).query.sql_with_params()
+    cells, params = [], []
+    for column in SMS_LOG_COLUMNS:
+        sql, column_params = _cell(column, f.organization.timezone)
+        cells.append(sql)
+        params += column_params
     sql = (
-        f"COPY (SELECT {', '.join(columns)} FROM ({inner_sql}) t"
-        f" ORDER BY {order}) TO STDOUT WITH (FORMAT csv)"
+        f"COPY (SELECT {', '.join(cells)} FROM ({inner_sql}) t"
+        f" ORDER BY {sms_log_order_sql(f)}) TO STDOUT WITH (FORMAT csv)"
     )
     # Parameters in the order their placeholders appear: the select list comes first.
-    return sql, [tz, *stage_params, *result_params, *reason_params, tz, *inner_params]
+    return sql, [*params, *inner_params]
 
 
 def sms_log_copy_chunks(f: SmsLogFilter, header: list[str]) -> Iterator[bytes]:

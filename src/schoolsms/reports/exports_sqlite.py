@@ -3,8 +3,9 @@
 Handing a million rows of twelve columns to Python costs more than SQLite's own work, so the
 query returns one finished CSV line per row, and Python only joins lines into blocks. SQLite has
 no time zone rules, so the organization's UTC offsets over the exported period are worked out
-here (a short list: they change at most a few times a year) and applied per row. The output is
-byte-for-byte what `exports.csv_chunks(sms_log_records(...))` writes; a test compares the two.
+here (a short list: they change at most a few times a year) and applied per row. The columns are
+export_rows' (SMS_LOG_COLUMNS), each kind written in SQL here; the output is byte-for-byte what
+`exports.csv_chunks(sms_log_records(...))` writes; a test compares the two.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
-from schoolsms.messaging.models import DELIVERY_STAGE, DeliveryResult, Reason
-from schoolsms.reports.selectors import SORT_KEYS, SmsLogFilter, sms_log_export_rows
+from schoolsms.reports.cells import safe_text_sql
+from schoolsms.reports.export_rows import SMS_LOG_COLUMNS, Column, Kind, sms_log_order_sql
+from schoolsms.reports.selectors import EXPORT_NULLABLE, SmsLogFilter, sms_log_export_rows
 
 CHUNK_ROWS = 5000
 _FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -51,19 +53,7 @@ def _quote(expr: str, *raw: str) -> str:
     return f"CASE WHEN {test} THEN '\"' || replace({expr}, '\"', '\"\"') || '\"' ELSE {expr} END"
 
 
-def _protect(expr: str, raw: str | None = None) -> str:
-    """cells.safe_text in SQL: a leading apostrophe unless the cell is `+` and digits. The
-    test reads the raw column when there is one, against a literal pattern (real tab and CR
-    characters in it), so there is no per-row work beyond one GLOB."""
-    test = raw or expr
-    return (
-        f"CASE WHEN {test} GLOB '[-=+@\t\r]*'"
-        f" THEN CASE WHEN {test} GLOB '+[0-9]*' AND NOT {test} GLOB '+*[^0-9]*'"
-        f" THEN {expr} ELSE '''' || {expr} END ELSE {expr} END"
-    )
-
-
-def _label_case(column: str, choices: list[tuple[str, str]], default: str) -> str:
+def _label_case(column: str, choices: tuple[tuple[str, str], ...], default: str) -> str:
     whens = " ".join(
         f"WHEN {_sql_text(value)} THEN {_csv_constant(label)}" for value, label in choices
     )
@@ -105,42 +95,31 @@ def _local(column: str, offsets: list[tuple[str, int]]) -> str:
     return f"CASE {' '.join(whens)} ELSE datetime({column}, '{offsets[-1][1]:+d} seconds') END"
 
 
+def _cell(column: Column, offsets: list[tuple[str, int]]) -> str:
+    """One column as SQL giving its finished CSV cell ('' for an empty one, never NULL: a NULL
+    would empty the whole line)."""
+    field = f"t.{column.field}"
+    if column.kind is Kind.TIME:
+        return _local(field, offsets)
+    if column.kind is Kind.TEXT:
+        raw = [f"t.{n}" for n in column.fields]
+        values = [f"COALESCE({r}, '')" if r[2:] in EXPORT_NULLABLE else r for r in raw]
+        if len(values) == 1:
+            return _quote(safe_text_sql(values[0], "sqlite", test=raw[0]), *raw)
+        joined = "trim(" + " || ' ' || ".join(values) + ", ' ')"
+        return _quote(safe_text_sql(joined, "sqlite"), *raw)
+    if column.kind is Kind.LABEL:
+        fallback = _quote(field) if column.unknown_shows_code else "''"
+        return _label_case(field, column.labels, fallback)
+    return f"COALESCE({field}, '')" if column.field in EXPORT_NULLABLE else field
+
+
 def sms_log_line_sql(f: SmsLogFilter) -> tuple[str, list[Any]]:
-    key = SORT_KEYS[f.sort]
-    inner = sms_log_export_rows(f)
-    inner_sql, params = inner.query.sql_with_params()
+    inner_sql, params = sms_log_export_rows(f).query.sql_with_params()
     start, end = f.utc_bounds()
     offsets = utc_offsets(f.organization.timezone, start, max(end, timezone.now()))
-    stages = [(str(k), v) for k, v in DELIVERY_STAGE.items()]
-    cells = [
-        _local("t.r_created", offsets),
-        "t.r_broadcast",
-        _quote(_protect("t.r_broadcast_name", "t.r_broadcast_name"), "t.r_broadcast_name"),
-        _quote(_protect("COALESCE(t.r_external_id, '')", "t.r_external_id"), "t.r_external_id"),
-        _quote(
-            _protect("trim(COALESCE(t.r_first, '') || ' ' || COALESCE(t.r_last, ''), ' ')"),
-            "t.r_first",
-            "t.r_last",
-        ),
-        _quote(_protect("COALESCE(t.r_phone, '')", "t.r_phone"), "t.r_phone"),
-        _label_case("t.r_result", stages, "''"),
-        _label_case("t.r_result", list(DeliveryResult.choices), "''"),
-        "t.r_reason",
-        _label_case("t.r_reason", list(Reason.choices), _quote("t.r_reason")),
-        _quote(_protect("t.r_code", "t.r_code"), "t.r_code"),
-        _local("t.r_delivered", offsets),
-    ]
-    direction = "DESC" if f.descending else "ASC"
-    # The pages' order (keyset.ordering): NULLs last going up and first going down, and among
-    # them by creation time. Said only for columns with NULLs: SQLite can walk an index
-    # backwards for `DESC` but not for `DESC NULLS FIRST`.
-    order = f"t.r_sort {direction}, t.r_id {direction}"
-    if key.nullable:
-        nulls = "NULLS FIRST" if f.descending else "NULLS LAST"
-        among_nulls = f"CASE WHEN t.r_sort IS NULL THEN t.r_created END {direction}"
-        order = f"t.r_sort {direction} {nulls}, {among_nulls}, t.r_id {direction}"
-    line = " || ',' || ".join(cells)
-    sql = f"SELECT {line} FROM ({inner_sql}) t ORDER BY {order}"
+    line = " || ',' || ".join(_cell(column, offsets) for column in SMS_LOG_COLUMNS)
+    sql = f"SELECT {line} FROM ({inner_sql}) t ORDER BY {sms_log_order_sql(f)}"
     return sql, list(params)
 
 

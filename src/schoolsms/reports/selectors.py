@@ -18,10 +18,9 @@ from schoolsms.messaging.models import (
     Broadcast,
     DeliveryResult,
     Message,
-    Reason,
 )
 from schoolsms.phones import InvalidPhoneNumber, to_e164
-from schoolsms.reports.keyset import Page, SortKey, ordering, page_fetch
+from schoolsms.reports.keyset import Page, SortKey, page_fetch
 
 DEFAULT_DAYS = 30
 PAGE_SIZE = 50
@@ -36,20 +35,36 @@ SORT_KEYS = {
 }
 
 # Columns every listing and export reads, in one query (no per-row lookups).
-ROW_FIELDS = (
-    "id",
-    "created_at",
-    "broadcast_id",
-    "broadcast__name",
-    "contact__external_id",
-    "contact__first_name",
-    "contact__last_name",
-    "phone",
-    "result",
-    "reason",
-    "carrier_code",
-    "delivered_at",
-)
+# An export row: every field an export column is made of (reports.export_rows), and the id.
+_EXPORT_PATHS = {
+    "r_id": "id",
+    "r_created": "created_at",
+    "r_broadcast": "broadcast_id",
+    "r_broadcast_name": "broadcast__name",
+    "r_external_id": "contact__external_id",
+    "r_first": "contact__first_name",
+    "r_last": "contact__last_name",
+    "r_phone": "phone",
+    "r_result": "result",
+    "r_reason": "reason",
+    "r_code": "carrier_code",
+    "r_delivered": "delivered_at",
+}
+EXPORT_FIELDS = tuple(_EXPORT_PATHS)
+
+
+def _may_be_null(path: str) -> bool:
+    model: Any = Message
+    for name in path.split("__"):
+        found = model._meta.get_field(name)
+        if found.null:
+            return True
+        model = found.related_model
+    return False
+
+
+# Export fields that can be NULL (a message whose contact was deleted has no contact fields).
+EXPORT_NULLABLE = frozenset(name for name, path in _EXPORT_PATHS.items() if _may_be_null(path))
 
 
 def org_today(organization: Organization) -> dt.date:
@@ -127,27 +142,9 @@ def sms_log_queryset(f: SmsLogFilter) -> QuerySet[Message]:
 
 
 def sms_log_export_rows(f: SmsLogFilter) -> QuerySet[Message, Any]:
-    """The selection as flat rows for the database-side CSV writers (PostgreSQL COPY, SQLite
-    lines): every export column plus the id and the sort key, unordered."""
-    return (
-        sms_log_queryset(f)
-        .order_by()
-        .values(
-            r_id=F("id"),
-            r_created=F("created_at"),
-            r_broadcast=F("broadcast_id"),
-            r_broadcast_name=F("broadcast__name"),
-            r_external_id=F("contact__external_id"),
-            r_first=F("contact__first_name"),
-            r_last=F("contact__last_name"),
-            r_phone=F("phone"),
-            r_result=F("result"),
-            r_reason=F("reason"),
-            r_code=F("carrier_code"),
-            r_delivered=F("delivered_at"),
-            r_sort=F(SORT_KEYS[f.sort].field),
-        )
-    )
+    """The selection as export rows (EXPORT_FIELDS, and r_sort: the sort key), unordered."""
+    fields = {name: F(path) for name, path in _EXPORT_PATHS.items()}
+    return sms_log_queryset(f).order_by().values(**fields, r_sort=F(SORT_KEYS[f.sort].field))
 
 
 def empty_summary() -> dict[str, Any]:
@@ -218,13 +215,3 @@ def sms_log_page(
         after=after,
         before=before,
     )
-
-
-def sms_log_rows(f: SmsLogFilter) -> QuerySet[Any]:
-    """Every row of the selection as tuples of ROW_FIELDS, in the selection's order (exports)."""
-    order = ordering(SORT_KEYS[f.sort], f.descending)
-    return sms_log_queryset(f).order_by(*order).values_list(*ROW_FIELDS)
-
-
-def reason_label(code: str) -> str:
-    return Reason(code).label if code in Reason.values else code

@@ -240,7 +240,7 @@ def lookup_as_json(found: dict[str, Any]) -> dict[str, Any]:
                 "to": STATUS_LABELS[e.new_status],
                 "source": e.get_source_display(),
                 "text": e.text,
-                "by": e.actor.email if e.actor else "",
+                "by": e.actor_label,
             }
             for e in found["history"]
         ],

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 
-from schoolsms.accounts.access import org_required
+from schoolsms.accounts.access import OrgRequest, org_required
 from schoolsms.consent.models import ConsentStatus
+from schoolsms.inputs import DB_INT_MAX
 from schoolsms.messaging.models import DeliveryResult, Reason
 from schoolsms.phones import InvalidPhoneNumber
 from schoolsms.reports import legend
@@ -49,14 +50,14 @@ def _subtabs() -> list[tuple[str, str, bool]]:
 
 
 @org_required()
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: OrgRequest) -> HttpResponse:
     return render(request, "reports/index.html", {"subtabs": _subtabs()})
 
 
-def _log_filter(request: HttpRequest) -> SmsLogFilter:
+def _log_filter(request: OrgRequest) -> SmsLogFilter:
     q = request.GET
     return sms_log_filter(
-        request.organization,  # type: ignore[attr-defined]
+        request.organization,
         broadcasts=q.getlist("broadcast"),
         date_from=q.get("from"),
         date_to=q.get("to"),
@@ -116,7 +117,7 @@ def _summary_context(f: SmsLogFilter) -> dict[str, Any]:
 
 
 @org_required()
-def sms_log_summary_part(request: HttpRequest) -> HttpResponse:
+def sms_log_summary_part(request: OrgRequest) -> HttpResponse:
     """The summary section alone, for pages after the first (loaded by htmx)."""
     try:
         f = _log_filter(request)
@@ -126,8 +127,8 @@ def sms_log_summary_part(request: HttpRequest) -> HttpResponse:
 
 
 @org_required()
-def sms_log(request: HttpRequest) -> HttpResponse:
-    org = request.organization  # type: ignore[attr-defined]
+def sms_log(request: OrgRequest) -> HttpResponse:
+    org = request.organization
     context: dict[str, Any] = {
         "subtabs": _subtabs(),
         "broadcasts": broadcasts_for_org(org)[:500],
@@ -156,8 +157,8 @@ def sms_log(request: HttpRequest) -> HttpResponse:
 
 
 @org_required()
-def sms_log_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
-    org = request.organization  # type: ignore[attr-defined]
+def sms_log_export(request: OrgRequest, fmt: str) -> HttpResponseBase:
+    org = request.organization
     try:
         f = _log_filter(request)
     except ReportInputError as exc:
@@ -168,8 +169,8 @@ def sms_log_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
     return csv_response(sms_log_csv(f), name)
 
 
-def _status_context(request: HttpRequest) -> dict[str, Any]:
-    org = request.organization  # type: ignore[attr-defined]
+def _status_context(request: OrgRequest) -> dict[str, Any]:
+    org = request.organization
     totals = sms_status_totals(org)
     return {
         "subtabs": _subtabs(),
@@ -178,14 +179,14 @@ def _status_context(request: HttpRequest) -> dict[str, Any]:
         "total_pairs": sum(totals.values()),
         "chart": {"labels": list(totals), "counts": list(totals.values())},
         "flyer_url": FLYER_URL,
-        "can_send": request.membership.can_send,  # type: ignore[attr-defined]
+        "can_send": request.membership.can_send,
         "tz": org.timezone,
     }
 
 
 @org_required()
-def sms_status(request: HttpRequest) -> HttpResponse:
-    org = request.organization  # type: ignore[attr-defined]
+def sms_status(request: OrgRequest) -> HttpResponse:
+    org = request.organization
     context = _status_context(request)
     number = request.GET.get("number", "").strip()
     status = 200
@@ -200,13 +201,13 @@ def sms_status(request: HttpRequest) -> HttpResponse:
 
 
 @org_required()
-def sms_status_all(request: HttpRequest) -> HttpResponse:
-    org = request.organization  # type: ignore[attr-defined]
+def sms_status_all(request: OrgRequest) -> HttpResponse:
+    org = request.organization
     context = _status_context(request)
     after_text = request.GET.get("after", "")
     try:
         status = parse_status("status", request.GET.get("status"))
-        if after_text and not after_text.isdigit():
+        if after_text and not (after_text.isdigit() and int(after_text) <= DB_INT_MAX):
             raise ReportInputError(f"after {after_text!r} is not a page cursor")
     except ReportInputError as exc:
         context["error"] = str(exc)
@@ -226,8 +227,8 @@ def sms_status_all(request: HttpRequest) -> HttpResponse:
 
 
 @org_required()
-def sms_status_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
-    org = request.organization  # type: ignore[attr-defined]
+def sms_status_export(request: OrgRequest, fmt: str) -> HttpResponseBase:
+    org = request.organization
     try:
         status = parse_status("status", request.GET.get("status"))
     except ReportInputError as exc:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
+from schoolsms.messaging import codes
 from schoolsms.phones import InvalidPhoneNumber, to_e164
 
 HEADER = ["phone", "error_code"]
@@ -52,15 +53,12 @@ def scenario_codes(path: str) -> dict[str, str]:
     return _load(path, Path(path).stat().st_mtime)
 
 
-# How Twilio reports each failure code: `failed` when it never left Twilio, `undelivered`
-# when a carrier or the handset refused it (then it was `sent` first).
-FAILED_CODES = {"30001", "30002", "30007", "30008", "30010", "30036"}
-
-
 def callbacks_for(error_code: str) -> list[tuple[str, str]]:
-    """The (MessageStatus, ErrorCode) callbacks Twilio would send for an accepted message."""
+    """The (MessageStatus, ErrorCode) callbacks Twilio would send for an accepted message:
+    `failed` when it never left Twilio, `sent` then `undelivered` when a carrier or the
+    handset refused it (the code table says which)."""
     if not error_code:
         return [("sent", ""), ("delivered", "")]
-    if error_code in FAILED_CODES:
+    if codes.twilio_arrival(error_code) is codes.Arrival.FAILED:
         return [("failed", error_code)]
     return [("sent", ""), ("undelivered", error_code)]

@@ -1,139 +1,48 @@
-"""The simulated carrier's side of delivery: it settles what it accepted, then sends Twilio's
-status callbacks, signed, through the webhook's own verify, parse and apply steps."""
+"""The simulator's background work: posting the status callbacks of what it accepted."""
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from typing import Any
 
-from django.conf import settings
-from django.db import connection, transaction
-from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task, task_backends
+from django_tasks_db.models import DBTaskResult, get_date_max
 
-from schoolsms.accounts.models import Sender
-from schoolsms.carriers import twilio_wire
-from schoolsms.carriers.simulator.gateway import auth_token
-from schoolsms.carriers.simulator.models import SimulatedMessage
-from schoolsms.carriers.simulator.scenario import callbacks_for
-from schoolsms.carriers.simulator.views import status_updates_take, verified_status_updates
-from schoolsms.messaging.gateway import StatusUpdate
-from schoolsms.messaging.models import Message
+from schoolsms.carriers.simulator.receipts import HOLD_SECONDS, callbacks_deliver
 
-# A callback for a message whose sending worker has not recorded the sid yet is held back
-# and tried again (Twilio's real race, made harmless here), for up to this many rounds;
-# after that it is dropped and the reconciler asks the carrier instead.
-HOLD_ROUNDS = 50
-HOLD_SECONDS = 0.2
 BATCH = 5000
-
-
-def callback_form(*, sid: str, sender: str, to: str, status: str, code: str) -> dict[str, str]:
-    """The form fields of one Twilio status callback."""
-    form = {
-        "AccountSid": "AC" + "0" * 32,
-        "ApiVersion": "2010-04-01",
-        "From": sender,
-        "To": to,
-        "MessageSid": sid,
-        "SmsSid": sid,
-        "MessageStatus": status,
-        "SmsStatus": status,
-    }
-    if code:
-        form["ErrorCode"] = code
-    return form
 
 
 # Receipts go ahead of other work where the task backend knows priorities (RQ does not).
 @task(queue_name="callbacks", priority=10 if task_backends["default"].supports_priority else 0)
 def simulator_callbacks_task(sender_code: str) -> dict[str, Any]:
     """Settle every message of the sender whose callback delay has passed and post its
-    callbacks. Each send enqueues one of these; whichever runs first does the work."""
-    return callbacks_deliver(sender_code=sender_code, limit=BATCH)
-
-
-@functools.lru_cache(maxsize=64)
-def status_path(sender_code: str) -> str:
-    return reverse("simulator-status", args=[sender_code])
-
-
-def _known_sids(sids: list[str]) -> set[str]:
-    """Which sids our Message rows already carry (the sending worker recorded them)."""
-    known: set[str] = set()
-    with connection.cursor() as cursor:
-        for start in range(0, len(sids), 500):
-            part = sids[start : start + 500]
-            cursor.execute(
-                f"SELECT carrier_message_id FROM {Message._meta.db_table} "
-                "WHERE carrier_message_id IN "
-                f"({', '.join(['%s'] * len(part))})",
-                part,
-            )
-            known.update(sid for (sid,) in cursor.fetchall())
-    return known
-
-
-def callbacks_deliver(*, sender_code: str, limit: int, reschedule: bool = True) -> dict[str, Any]:
-    """Post the callbacks of up to `limit` due messages (see simulator_callbacks_task)."""
-    now = timezone.now()
-    delay = dt.timedelta(seconds=settings.SCHOOLSMS_SIMULATOR_CALLBACK_DELAY)
-    give_up = now - dt.timedelta(seconds=HOLD_SECONDS * HOLD_ROUNDS)
-    adapt = connection.ops.adapt_datetimefield_value
-    quote = connection.ops.quote_name
-    table = quote(SimulatedMessage._meta.db_table)
-    # Plain rows (this reads every message sent); the last column says whether a message
-    # whose sid we have not recorded has waited long enough to be given up on.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id, sid, sender, {quote('to')}, status, error_code, "
-            f"CASE WHEN created_at < %s THEN 1 ELSE 0 END FROM {table} "
-            "WHERE sender = %s AND callbacks_at IS NULL AND message_ref IS NOT NULL "
-            "AND created_at <= %s ORDER BY created_at, id LIMIT %s",
-            [adapt(give_up), sender_code, adapt(now - delay), limit],
-        )
-        due = cursor.fetchall()
-    if not due:
-        return {"posted": 0}
-    stamp = adapt(now)
-    known = _known_sids([row[1] for row in due])
-    ready = [row for row in due if row[1] in known]
-    dropped = [row for row in due if row[1] not in known and row[6]]
-    held = [row for row in due if row[1] not in known and not row[6]]
-    token = auth_token(Sender.objects.get(code=sender_code))
-    url = settings.SCHOOLSMS_PUBLIC_URL + status_path(sender_code)
-    updates: list[StatusUpdate] = []
-    posted = 0
-    for _pk, sid, sender, to, _status, error_code, _stale in ready:
-        for status, code in callbacks_for(error_code):
-            form = callback_form(sid=sid, sender=sender, to=to, status=status, code=code)
-            # Signed as Twilio signs; then our webhook's own steps: verify, parse.
-            signature = twilio_wire.sign(url=url, params=form, auth_token=token)
-            received = verified_status_updates(url=url, form=form, signature=signature, token=token)
-            if received is not None:
-                updates.extend(received)
-                posted += 1
-
-    def settled(rows: list[tuple[Any, ...]], done: Any) -> list[tuple[Any, ...]]:
-        # The carrier's own record settles whether or not our webhook hears of it.
-        return [
-            (callbacks_for(row[5])[-1][0] if row[4] == "queued" else row[4], stamp, done, row[0])
-            for row in rows
-        ]
-
-    settle = f"UPDATE {table} SET status = %s, updated_at = %s, callbacks_at = %s WHERE id = %s"
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.executemany(settle, settled(held, None) + settled(dropped, stamp))
-        status_updates_take(updates)
-        cursor.executemany(settle, settled(ready, stamp))
-    if not reschedule:
-        pass
-    elif len(due) == limit:
+    callbacks; again at once while a full batch was due, or shortly for callbacks held back.
+    Sends enqueue these (see callbacks_scheduled); whichever runs first does the work."""
+    started = timezone.now()
+    done = callbacks_deliver(sender_code=sender_code, limit=BATCH)
+    if done["due"] == BATCH:
         simulator_callbacks_task.enqueue(sender_code)
-    elif held:
-        simulator_callbacks_task.using(run_after=now + dt.timedelta(seconds=HOLD_SECONDS)).enqueue(
-            sender_code
-        )
-    return {"posted": posted, "held": len(held), "dropped": len(dropped)}
+    elif done["held"]:
+        later = started + dt.timedelta(seconds=HOLD_SECONDS)
+        simulator_callbacks_task.using(run_after=later).enqueue(sender_code)
+    return done
+
+
+def callbacks_scheduled(sender_code: str, due: dt.datetime | None) -> bool:
+    """Whether a callbacks task for the sender is already waiting that will run no earlier
+    than `due` (None: now), and so will pick these messages up: one task per send batch
+    would otherwise pile up behind small throttled batches."""
+    waiting = DBTaskResult.objects.filter(
+        status="READY", task_path=simulator_callbacks_task.module_path
+    )
+    waiting = (
+        waiting.filter(run_after=get_date_max())
+        if due is None
+        else waiting.filter(run_after__gte=due).exclude(run_after=get_date_max())
+    )
+    return any(
+        (args_kwargs.get("args") or [None])[0] == sender_code
+        for args_kwargs in waiting.values_list("args_kwargs", flat=True)[:100]
+    )

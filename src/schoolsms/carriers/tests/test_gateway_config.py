@@ -22,7 +22,7 @@ def example_gateway(monkeypatch: Any) -> None:
         registry.GATEWAYS,
         "example",
         (
-            "schoolsms.carriers.simulator.gateway.SimulatorGateway",
+            "schoolsms.carriers.simulator.transport.SimulatorGateway",
             "schoolsms.carriers.tests.example_config",
         ),
     )

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from schoolsms import testing
 from schoolsms.carriers import twilio_wire
-from schoolsms.carriers.simulator.gateway import auth_token
+from schoolsms.carriers.simulator.config import auth_token
 from schoolsms.carriers.simulator.models import SimulatedMessage
 from schoolsms.consent.models import ConsentRecord
 from schoolsms.messaging.models import Broadcast, BroadcastStatus, Message

@@ -13,6 +13,7 @@ from schoolsms.carriers.simulator.models import SimulatedMessage
 from schoolsms.consent.models import ConsentEvent, ConsentRecord
 from schoolsms.consent.services import consent_change, number_block
 from schoolsms.messaging import pipeline
+from schoolsms.messaging.codes import retry_delay
 from schoolsms.messaging.gateway import SendOutcome
 from schoolsms.messaging.models import Broadcast, BroadcastStatus, Message
 from schoolsms.messaging.tests.pipeline_helpers import make_broadcast, outcomes, run_worker
@@ -117,7 +118,7 @@ def test_retryable_codes_are_retried_up_to_the_limit_then_fail(org: Any, scenari
 
 def test_backoff_doubles_per_attempt(settings: Any) -> None:
     settings.SCHOOLSMS_RETRY_BASE_DELAY = 30
-    assert [pipeline.retry_delay(n).total_seconds() for n in (1, 2, 3)] == [30, 60, 120]
+    assert [retry_delay(n).total_seconds() for n in (1, 2, 3)] == [30, 60, 120]
 
 
 def test_21610_makes_the_row_opted_out_and_records_the_carrier_as_source(
@@ -173,7 +174,7 @@ def test_a_canceled_broadcast_sends_nothing_more(org: Any) -> None:
 
 
 def test_transient_gateway_errors_are_retried(org: Any, monkeypatch: Any) -> None:
-    from schoolsms.carriers.simulator.gateway import SimulatorGateway
+    from schoolsms.carriers.simulator.transport import SimulatorGateway
 
     real = SimulatorGateway.send_batch
     calls = []

@@ -10,7 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from schoolsms.messaging import throttle
-from schoolsms.messaging.models import ThrottleChunk
+from schoolsms.messaging.models import SenderThrottle, ThrottleChunk
 from schoolsms.messaging.throttle import throttle_chunk, throttle_release, throttle_reserve
 
 pytestmark = pytest.mark.django_db
@@ -85,12 +85,31 @@ def test_wait_and_sent_record_each_chunk_from_release_to_answer(org: Any) -> Non
     sender.mps = 1000
     sender.save()
     started = time.time()
-    throttle.throttle_wait(sender=sender, count=20)
+    with throttle.SendPacer(sender) as pacer:
+        pacer.wait(20)
+        [chunk] = ThrottleChunk.objects.all()
+        assert chunk.done_at is None and chunk.released_at >= started
+        pacer.sent(next_count=20)
+        chunk.refresh_from_db()
+        assert chunk.done_at is not None and chunk.done_at >= chunk.released_at
+        # The next chunk's slot is already reserved (two chunks of 20 at 1000/s: the pointer
+        # is at least 0.04 s on); the next wait takes that slot instead of reserving again.
+        pointer = SenderThrottle.objects.get(sender=sender).next_slot
+        assert pointer >= started + 0.04
+        pacer.wait(20)
+    assert SenderThrottle.objects.get(sender=sender).next_slot == pointer
+
+
+def test_a_chunk_whose_send_raised_stops_counting_when_the_pacer_is_left(org: Any) -> None:
+    sender = org.sender
+    sender.mps = 1000
+    sender.save()
+    with pytest.raises(ConnectionError), throttle.SendPacer(sender) as pacer:
+        pacer.wait(20)
+        raise ConnectionError("the carrier hung up")
     [chunk] = ThrottleChunk.objects.all()
-    assert chunk.done_at is None and chunk.released_at >= started
-    throttle.throttle_sent(sender=sender, count=20)
-    chunk.refresh_from_db()
-    assert chunk.done_at is not None and chunk.done_at >= chunk.released_at
+    # Answered, so other workers stop counting it as in flight for IN_FLIGHT_SECONDS.
+    assert chunk.done_at is not None
 
 
 def test_no_limit_reserves_nothing(org: Any) -> None:

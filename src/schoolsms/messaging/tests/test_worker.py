@@ -17,8 +17,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from schoolsms import testing
-from schoolsms.carriers.simulator.gateway import SimulatorGateway
 from schoolsms.carriers.simulator.models import SimulatedMessage
+from schoolsms.carriers.simulator.transport import SimulatorGateway
 from schoolsms.messaging.gateway import OutboundMessage
 from schoolsms.messaging.models import Broadcast, BroadcastStatus, Message
 from schoolsms.messaging.reconcile import stuck_reconcile

@@ -32,6 +32,23 @@ def test_formula_cells_are_defused_and_phone_numbers_stay_readable() -> None:
     assert safe_text("") == ""
 
 
+@pytest.mark.django_db
+def test_the_sql_formula_protection_is_the_python_one() -> None:
+    """The database-side writers protect cells with cells.safe_text_sql: same rule, same text."""
+    from django.db import connection
+
+    from schoolsms.reports.cells import safe_text_sql
+
+    cells = ["=1+2", "+1 Picture day", "-2", "@SUM(1)", "\tx", "\rx", "+12175550101", "+",
+             "+1217555010=", "+١٢", "Snow day", "", "'quoted'", "a=b", " =x"]  # fmt: skip
+    cast = "::text" if connection.vendor == "postgresql" else ""
+    for cell in cells:
+        sql = safe_text_sql("v.x", connection.vendor)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {sql} FROM (SELECT %s{cast} AS x) v", [cell])
+            assert cursor.fetchone()[0] == safe_text(cell), repr(cell)
+
+
 def test_sms_log_csv_is_the_page_selection_with_protected_cells(
     viewer_client: Any, district: District
 ) -> None:

@@ -6,8 +6,10 @@ import time
 from typing import Any
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from schoolsms import localfiles
 from schoolsms.accounts.models import Organization
 from schoolsms.core import demo
 
@@ -23,6 +25,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        localfiles.local_files_create()
+        missing = localfiles.database_missing()
+        if missing is not None:
+            self.stderr.write(f"no database at {missing}: creating it (schoolsms migrate)")
+            call_command("migrate", interactive=False, verbosity=0)
         url = settings.SCHOOLSMS_PUBLIC_URL
         if Organization.objects.exists():
             if not options["if_empty"]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -12,22 +11,30 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from schoolsms import localfiles
+from schoolsms.env import env_int, env_str
+
 
 class Command(BaseCommand):
     help = "Serve the web app (gunicorn) and run a background worker; Ctrl-C stops both."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--host", default=env_str("HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=env_int("PORT", 8000, minimum=1))
         parser.add_argument(
             "--workers",
             type=int,
-            default=int(os.environ.get("WEB_CONCURRENCY", "2")),
+            default=env_int("WEB_CONCURRENCY", 2, minimum=1),
             help="gunicorn worker processes",
         )
         parser.add_argument("--no-worker", action="store_true", help="serve pages only")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        localfiles.local_files_create()
+        missing = localfiles.database_missing()
+        if missing is not None:
+            self.stderr.write(f"no database at {missing}: creating it (schoolsms migrate)")
+            call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         children: list[tuple[str, subprocess.Popen[bytes]]] = []
         web_cmd = [
@@ -35,6 +42,8 @@ class Command(BaseCommand):
             "-m",
             "gunicorn",
             "schoolsms.wsgi:application",
+            "--config",
+            "python:schoolsms.core.gunicorn_conf",
             "--bind",
             f"{options['host']}:{options['port']}",
             "--workers",

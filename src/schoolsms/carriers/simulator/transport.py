@@ -1,11 +1,9 @@
-"""The carrier simulator: answers sends the way Twilio's Messages API does, keeps what it
-accepted, and later sends Twilio's status callbacks through the real webhook."""
+"""The simulated carrier's sending side (the Gateway): answers sends the way Twilio's Messages
+API does and keeps what it accepted; its status callbacks follow from a task (see receipts)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import itertools
 import os
 import time
@@ -20,8 +18,11 @@ from django.utils import timezone
 
 from schoolsms.accounts.models import Sender
 from schoolsms.carriers import twilio_wire
+from schoolsms.carriers.simulator.config import status_path
 from schoolsms.carriers.simulator.models import SimulatedMessage
+from schoolsms.carriers.simulator.receipts import callbacks_deliver
 from schoolsms.carriers.simulator.scenario import scenario_codes
+from schoolsms.carriers.simulator.tasks import callbacks_scheduled, simulator_callbacks_task
 from schoolsms.messaging import codes
 from schoolsms.messaging.gateway import (
     InboundMessage,
@@ -35,17 +36,6 @@ from schoolsms.messaging.models import Message
 # Stop polling this long before the slot, so the send itself is not late.
 POLL_MARGIN = 0.003
 
-
-def auth_token(sender: Sender) -> str:
-    """The token the simulator signs its callbacks with: the sender's `auth_token` option,
-    or one derived from SECRET_KEY."""
-    configured = (sender.gateway_options or {}).get("auth_token")
-    if configured:
-        return str(configured)
-    key = settings.SECRET_KEY.encode()
-    return hmac.new(key, f"simulator:{sender.code}".encode(), hashlib.sha256).hexdigest()[:32]
-
-
 _SID_SEQUENCE = itertools.count()
 
 
@@ -58,28 +48,6 @@ def new_sid() -> str:
     return f"SM{millis:012x}{next(_SID_SEQUENCE) & 0xFFFF:04x}{os.urandom(8).hex()}"
 
 
-def _callbacks_scheduled(sender_code: str, due: dt.datetime | None) -> bool:
-    """Whether a callbacks task for the sender is already waiting that will run no earlier
-    than `due` (None: now), and so will pick these messages up: one task per send batch
-    would otherwise pile up behind small throttled batches."""
-    from django_tasks_db.models import DBTaskResult, get_date_max
-
-    from schoolsms.carriers.simulator.tasks import simulator_callbacks_task
-
-    waiting = DBTaskResult.objects.filter(
-        status="READY", task_path=simulator_callbacks_task.module_path
-    )
-    waiting = (
-        waiting.filter(run_after=get_date_max())
-        if due is None
-        else waiting.filter(run_after__gte=due).exclude(run_after=get_date_max())
-    )
-    return any(
-        (args_kwargs.get("args") or [None])[0] == sender_code
-        for args_kwargs in waiting.values_list("args_kwargs", flat=True)[:100]
-    )
-
-
 class SimulatorGateway:
     name = "simulator"
     code_family = codes.TWILIO
@@ -90,15 +58,11 @@ class SimulatorGateway:
         self._poll_costs: deque[float] = deque([0.005], maxlen=8)
         if sender.mps:
             # Load the URL configuration now, not in the first poll between two slots.
-            from schoolsms.carriers.simulator.tasks import status_path
-
             status_path(sender.code)
 
     def send_batch(self, messages: Sequence[OutboundMessage]) -> list[SendOutcome]:
-        """Twilio's answer per message: 21xxx scenario codes are refused at once (HTTP 400);
-        everything else is `queued`, and the callbacks follow from a task."""
-        from schoolsms.carriers.simulator.tasks import simulator_callbacks_task
-
+        """Twilio's answer per message: scenario codes Twilio reports at send are refused at
+        once (HTTP 400); everything else is `queued`, and the callbacks follow from a task."""
         scenario = scenario_codes(settings.SCHOOLSMS_SIMULATOR_SCENARIO)
         now = timezone.now()
         stamp = connection.ops.adapt_datetimefield_value(now)
@@ -106,7 +70,7 @@ class SimulatorGateway:
         accepted: list[tuple[Any, ...]] = []
         for message in messages:
             code = scenario.get(message.to, "")
-            if code.startswith("21"):
+            if code and codes.twilio_arrival(code) is codes.Arrival.AT_SEND:
                 outcomes.append(SendOutcome(message.message_id, "refused", code=code))
                 continue
             sid = new_sid()
@@ -127,7 +91,7 @@ class SimulatorGateway:
                     " VALUES (%s, %s, %s, %s, %s, 'queued', %s, %s, %s)",
                     [(*row, stamp) for row in accepted],
                 )
-                if not _callbacks_scheduled(self.sender.code, due):
+                if not callbacks_scheduled(self.sender.code, due):
                     simulator_callbacks_task.using(run_after=due).enqueue(self.sender.code)
         return outcomes
 
@@ -136,12 +100,10 @@ class SimulatorGateway:
         connection would read receipts meanwhile), a few at a time, until `until`. A round
         starts only if one as long as the slowest of the last few still ends in time: a poll
         that overran would make the send late, and a late send loses its slot for good."""
-        from schoolsms.carriers.simulator.tasks import callbacks_deliver
-
         costs = self._poll_costs
         while time.time() + max(costs) + POLL_MARGIN < until:
             started = time.time()
-            done = callbacks_deliver(sender_code=self.sender.code, limit=8, reschedule=False)
+            done = callbacks_deliver(sender_code=self.sender.code, limit=8)
             costs.append(time.time() - started)
             if not done.get("posted"):
                 return

@@ -1,0 +1,151 @@
+"""Delivery receipts from any carrier, applied forward-only through the transitions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from schoolsms.messaging import transitions
+from schoolsms.messaging.codes import failure_decide
+from schoolsms.messaging.failures import after_failures, opt_out_by_carrier
+from schoolsms.messaging.gateway import StatusUpdate
+from schoolsms.messaging.models import Message
+from schoolsms.messaging.transitions import FAILED, SENDING, SENT
+
+
+@dataclass
+class CallbackReport:
+    applied: int = 0
+    ignored: int = 0
+    broadcasts: set[int] = field(default_factory=set)
+    retries: dict[int, dt.datetime] = field(default_factory=dict)  # broadcast -> earliest retry
+
+
+def _apply_failure(
+    update: StatusUpdate, family: str, now: dt.datetime, report: CallbackReport
+) -> bool:
+    row = (
+        Message.objects.filter(
+            carrier_message_id=update.carrier_id,
+            result__in=[SENDING, SENT],
+            delivered_at__isnull=True,
+        )
+        .values("id", "result", "attempts", "phone", "organization_id", "broadcast_id")
+        .first()
+    )
+    if row is None:
+        return False
+    decision = failure_decide(family=family, code=update.code, attempts=row["attempts"], now=now)
+    if decision.next_attempt_at is not None:
+        changed = transitions.receipt_retry_later(
+            row_id=row["id"],
+            expected=row["result"],
+            carrier_id=update.carrier_id,
+            next_attempt_at=decision.next_attempt_at,
+            carrier_code=decision.carrier_code,
+            now=now,
+        )
+        if changed:
+            previous = report.retries.get(row["broadcast_id"])
+            if previous is None or decision.next_attempt_at < previous:
+                report.retries[row["broadcast_id"]] = decision.next_attempt_at
+    else:
+        changed = transitions.receipt_refuse(
+            row_id=row["id"],
+            expected=row["result"],
+            carrier_id=update.carrier_id,
+            result=decision.result,
+            reason=decision.reason,
+            carrier_code=decision.carrier_code,
+            now=now,
+        )
+        if changed and decision.opted_out:
+            opt_out_by_carrier(refused=[(row["id"], decision.carrier_code)])
+        elif changed and decision.result == FAILED:
+            after_failures(
+                organization_id=row["organization_id"],
+                failed=[(row["phone"] or "", decision.reason)],
+            )
+    if changed:
+        report.broadcasts.add(row["broadcast_id"])
+    return changed
+
+
+def _simple_params(kind: tuple[str, ...], seq: list[StatusUpdate], stamp: Any) -> tuple[Any, ...]:
+    """Parameters for transitions.receipts_apply; `stamp` is now, adapted (receipts without
+    a time)."""
+    adapt = connection.ops.adapt_datetimefield_value
+    first = adapt(seq[0].at) if seq[0].at else stamp
+    if kind == ("sent",):
+        return (first, stamp, seq[0].carrier_id)
+    last = adapt(seq[-1].at) if seq[-1].at else stamp
+    return (first, last, stamp, seq[0].carrier_id)
+
+
+def _apply_one(update: StatusUpdate, family: str, now: dt.datetime, report: CallbackReport) -> None:
+    """One receipt the slow way: failures (which decide a retry) and anything unusual."""
+    at = update.at or now
+    if update.status == "sent":
+        moved = transitions.receipt_sent(carrier_id=update.carrier_id, at=at, now=now)
+        applied = bool(moved)
+    elif update.status == "delivered":
+        # Usually the row is Sent already; only a receipt that overtakes `sent` moves a row
+        # out of Sending, and only that can finish the broadcast.
+        applied, moved = transitions.receipt_delivered(carrier_id=update.carrier_id, at=at, now=now)
+    elif update.status == "failed":
+        with transaction.atomic():
+            applied = _apply_failure(update, family, now, report)
+        moved = []
+    else:
+        applied, moved = False, []
+    report.broadcasts.update(moved)
+    report.applied += applied
+    report.ignored += not applied
+
+
+def status_updates_apply(*, family: str, updates: Iterable[StatusUpdate]) -> CallbackReport:
+    """Apply delivery receipts (in the order given per message). Forward-only: every UPDATE
+    names the results it may move from, so duplicates and late arrivals (a `sent` after
+    `delivered`) change nothing. Plain sent/delivered receipts go set-based."""
+    report = CallbackReport()
+    now = timezone.now()
+    per_message: dict[str, list[StatusUpdate]] = {}
+    for update in updates:
+        per_message.setdefault(update.carrier_id, []).append(update)
+    simple: dict[tuple[str, ...], list[tuple[Any, ...]]] = {
+        kind: [] for kind in transitions.RECEIPT_KINDS
+    }
+    slow: list[StatusUpdate] = []
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    ids: list[str] = []
+    for cid, seq in per_message.items():
+        kind: tuple[str, ...] = tuple(u.status for u in seq)
+        if kind in simple:
+            simple[kind].append(_simple_params(kind, seq, stamp))
+            ids.append(cid)
+        else:
+            slow.extend(seq)
+    table = connection.ops.quote_name(Message._meta.db_table)
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Every broadcast a receipt may settle a row of is checked for completion afterwards.
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            cursor.execute(
+                f"SELECT DISTINCT broadcast_id FROM {table} WHERE carrier_message_id IN "
+                f"({', '.join(['%s'] * len(part))})",
+                part,
+            )
+            report.broadcasts.update(int(b) for (b,) in cursor.fetchall())
+        for kind, params in simple.items():
+            if params:
+                changed = transitions.receipts_apply(cursor, kind, params)
+                report.applied += changed
+                report.ignored += len(params) - changed
+    for update in slow:
+        _apply_one(update, family, now, report)
+    return report
