@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from schoolsms.carriers import twilio_wire
-from schoolsms.carriers.simulator.gateway import auth_token
+from schoolsms.carriers.simulator.config import auth_token
 from schoolsms.consent.importer import ConsentImportError, consent_import
 from schoolsms.contacts.services import ContactImportError, contacts_import
 from schoolsms.messaging.models import DeliveryResult, Message

@@ -38,8 +38,9 @@ from django.utils import timezone
 from schoolsms import testing
 from schoolsms.accounts.services import api_token_create
 from schoolsms.carriers import twilio_wire
-from schoolsms.carriers.simulator.gateway import SimulatorGateway, auth_token
+from schoolsms.carriers.simulator.config import auth_token
 from schoolsms.carriers.simulator.models import SimulatedMessage
+from schoolsms.carriers.simulator.transport import SimulatorGateway
 from schoolsms.messaging.gateway import SendOutcome, gateway_register
 from schoolsms.messaging.models import Broadcast, BroadcastStatus, Message
 from schoolsms.messaging.tests.pipeline_helpers import make_broadcast, run_worker
