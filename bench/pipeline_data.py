@@ -66,8 +66,8 @@ def build_audience(count: int, *, mps: int) -> Any:
     cur.execute("BEGIN")
     cur.executemany(
         "INSERT INTO contacts_contact (id, organization_id, external_id, first_name, last_name,"
-        " email, language, role, school, created_at, updated_at)"
-        " VALUES (?, ?, ?, 'Pat', 'Doe', '', 'en', 'guardian', 'Lincoln', ?, ?)",
+        " email, language, role, school, active, created_at, updated_at)"
+        " VALUES (?, ?, ?, 'Pat', 'Doe', '', 'en', 'guardian', 'Lincoln', 1, ?, ?)",
         ((i, org.pk, f"S{i}", now, now) for i in range(1, count + 1)),
     )
     cur.executemany(
