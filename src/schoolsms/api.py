@@ -8,18 +8,18 @@ from django.http import HttpRequest
 from ninja import NinjaAPI
 from ninja.security import HttpBearer
 
-from schoolsms.accounts.selectors import user_for_api_key
+from schoolsms.accounts.selectors import api_token_for_key
 
 
 class TokenAuth(HttpBearer):
     """`Authorization: Bearer <token>`; tokens come from `schoolsms token create`."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        user = user_for_api_key(token)
-        if user is None:
+        found = api_token_for_key(token)
+        if found is None:
             return None
-        request.user = user
-        return user
+        request.user = found.user
+        return found  # request.auth: the token, whose organization limits what it reaches
 
 
 api = NinjaAPI(

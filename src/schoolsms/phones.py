@@ -42,6 +42,13 @@ def to_e164(value: str, region: str = "US") -> str:
         parsed = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
         raise InvalidPhoneNumber(f"{text!r} is not a phone number ({exc._msg})") from None
+    if parsed.extension:
+        # A text cannot reach an extension, and dropping it silently would text the main line
+        # of an office instead of the person: the same refusal in imports, pages and the API.
+        raise InvalidPhoneNumber(
+            f"{text!r} has an extension (x{parsed.extension}); texts cannot reach an "
+            "extension: give a number that reaches the person directly"
+        )
     if not phonenumbers.is_valid_number(parsed):
         raise InvalidPhoneNumber(f"{text!r} is not a valid phone number for region {region}")
     e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)

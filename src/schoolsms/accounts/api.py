@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import cast
+
+from django.db.models import QuerySet
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
 from schoolsms.accounts.access import UserRequest
-from schoolsms.accounts.models import Membership, Organization
+from schoolsms.accounts.models import ApiToken, Membership, Organization
 
 router = Router(tags=["organizations"])
 
@@ -29,6 +32,16 @@ def _quiet_hours(org: Organization) -> str:
     return f"{org.quiet_hours_start:%H:%M}-{org.quiet_hours_end:%H:%M}"
 
 
+def api_memberships(request: UserRequest) -> QuerySet[Membership]:
+    """The memberships the calling token acts in: its user's, within the token's organization
+    (a token made before tokens had one acts in all of them)."""
+    memberships = Membership.objects.filter(user_id=cast(int, request.user.pk))
+    token = getattr(request, "auth", None)
+    if isinstance(token, ApiToken) and token.organization_id is not None:
+        memberships = memberships.filter(organization_id=token.organization_id)
+    return memberships
+
+
 def api_membership(
     request: UserRequest, org: str | None, roles: tuple[str, ...] | None = None
 ) -> Membership:
@@ -36,9 +49,7 @@ def api_membership(
 
     404 for an organization the caller is not a member of (it might as well not exist),
     400 when the caller has several and did not say which, 403 when the role is not enough."""
-    memberships = Membership.objects.filter(user=request.user).select_related(
-        "organization", "organization__sender"
-    )
+    memberships = api_memberships(request).select_related("organization", "organization__sender")
     if org:
         membership = memberships.filter(organization__slug=org).first()
         if membership is None:
@@ -59,7 +70,7 @@ def api_membership(
 @router.get("/organizations", response=list[OrganizationOut], summary="My organizations")
 def organizations_list(request: UserRequest) -> list[OrganizationOut]:
     memberships = (
-        Membership.objects.filter(user=request.user)
+        api_memberships(request)
         .select_related("organization", "organization__sender")
         .order_by("organization__slug")
     )

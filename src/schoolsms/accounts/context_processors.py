@@ -6,7 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from schoolsms.accounts.selectors import organizations_for_user
+from schoolsms.accounts.selectors import invitations_pending_count, organizations_for_user
 
 
 def organization(request: HttpRequest) -> dict[str, Any]:
@@ -15,4 +15,5 @@ def organization(request: HttpRequest) -> dict[str, Any]:
         "current_membership": getattr(request, "membership", None),
         # A callable, so the query runs only on pages that draw the organization switcher.
         "user_organizations": lambda: list(organizations_for_user(request.user)),
+        "pending_invitations": lambda: invitations_pending_count(request.user),
     }

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 
 from schoolsms.accounts.models import Organization, Role
+from schoolsms.inputs import DB_INT_MAX
 
 
 def quiet_hours_text(org: Organization) -> str:
@@ -55,8 +56,12 @@ class UserAddForm(_Form):
     role = forms.ChoiceField(label="Role", choices=Role.choices, initial=Role.VIEWER)
 
 
+class MemberForm(_Form):
+    user_id = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=DB_INT_MAX)
+
+
 class RoleForm(_Form):
-    user_id = forms.IntegerField(widget=forms.HiddenInput)
+    user_id = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=DB_INT_MAX)
     role = forms.ChoiceField(label="Role", choices=Role.choices)
 
 

@@ -6,7 +6,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from schoolsms.accounts.models import ApiToken, Organization
+from schoolsms.accounts.models import ApiToken, Invitation, Membership, Organization
 
 
 def organizations_for_user(user: User | AnonymousUser) -> QuerySet[Organization]:
@@ -19,7 +19,20 @@ def organizations_for_user(user: User | AnonymousUser) -> QuerySet[Organization]
     )
 
 
-def user_for_api_key(key: str) -> User | None:
+def invitations_pending_count(user: User | AnonymousUser) -> int:
+    if not user.is_authenticated:
+        return 0
+    return Invitation.objects.filter(user=user).count()
+
+
+def membership_get(*, user: User | AnonymousUser, organization: Organization) -> Membership | None:
+    if not user.is_authenticated:
+        return None
+    return Membership.objects.filter(user=user, organization=organization).first()
+
+
+def api_token_for_key(key: str) -> ApiToken | None:
+    """The token with this key, of an active user; records that it was used."""
     token = (
         ApiToken.objects.select_related("user")
         .filter(key_hash=ApiToken.hash_key(key), user__is_active=True)
@@ -28,4 +41,9 @@ def user_for_api_key(key: str) -> User | None:
     if token is None:
         return None
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
-    return token.user
+    return token
+
+
+def user_for_api_key(key: str) -> User | None:
+    token = api_token_for_key(key)
+    return token.user if token is not None else None

@@ -11,7 +11,15 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from schoolsms.accounts.models import ApiToken, Membership, Organization, Role, Sender
+from schoolsms.accounts.emails import invitation_email_enqueue
+from schoolsms.accounts.models import (
+    ApiToken,
+    Invitation,
+    Membership,
+    Organization,
+    Role,
+    Sender,
+)
 
 
 def parse_quiet_hours(value: str) -> tuple[dt.time | None, dt.time | None]:
@@ -109,10 +117,27 @@ def user_create(
     return user, generated
 
 
-def api_token_create(*, user: User, name: str = "default") -> str:
-    """Create an API token and return the key; only its hash is kept."""
+def api_token_create(
+    *, user: User, name: str = "default", organization: Organization | None = None
+) -> str:
+    """Create an API token and return the key; only its hash is kept.
+
+    The token acts in `organization` only; without one, in the user's only organization, and
+    for a user of several, in all of them (each call then names its organization)."""
+    memberships = Membership.objects.filter(user=user)
+    if organization is None:
+        orgs = list(memberships.select_related("organization")[:2])
+        organization = orgs[0].organization if len(orgs) == 1 else None
+    elif not memberships.filter(organization=organization).exists():
+        raise ValidationError(f"{user.username} is not a member of {organization.slug}")
     key = ApiToken.generate_key()
-    ApiToken.objects.create(user=user, name=name, key_hash=ApiToken.hash_key(key), prefix=key[5:13])
+    ApiToken.objects.create(
+        user=user,
+        organization=organization,
+        name=name,
+        key_hash=ApiToken.hash_key(key),
+        prefix=key[5:13],
+    )
     return key
 
 
@@ -145,6 +170,82 @@ def api_token_revoke(*, user: User, token_id: int) -> bool:
     """Delete one of the user's own tokens. Returns False if it was not theirs or is gone."""
     deleted, _ = ApiToken.objects.filter(user=user, pk=token_id).delete()
     return deleted > 0
+
+
+def _normalized_email(email: str) -> str:
+    email = get_user_model().objects.normalize_email(email.strip())
+    if "@" not in email or len(email) > 150:
+        raise ValidationError(f"{email!r} is not an email address")
+    return email
+
+
+def membership_invite(
+    *, organization: Organization, email: str, role: str, invited_by: User | None
+) -> Invitation | None:
+    """Invite the person with this email to a role in the organization.
+
+    An account is made for an unknown address (without a password: the invitation email lets
+    them choose one). Nothing changes for the person until they accept while logged in, and the
+    caller learns nothing about whether the account existed. Returns None when they are
+    already a member (the members list shows that anyway)."""
+    if role not in Role.values:
+        raise ValidationError(f"role {role!r} must be one of {', '.join(Role.values)}")
+    email = _normalized_email(email)
+    user_model = get_user_model()
+    with transaction.atomic():
+        user = user_model.objects.filter(username__iexact=email).first()
+        if user is None:
+            user = user_model.objects.create_user(username=email, email=email, password=None)
+        if Membership.objects.filter(user=user, organization=organization).exists():
+            return None
+        invitation, _ = Invitation.objects.update_or_create(
+            user=user,
+            organization=organization,
+            defaults={"role": role, "invited_by": invited_by},
+        )
+        invitation_email_enqueue(invitation=invitation)
+    return invitation
+
+
+def invitation_accept(*, user: User, invitation_id: int) -> Membership:
+    """The invited person takes the role; the invitation is used up."""
+    with transaction.atomic():
+        invitation = Invitation.objects.select_for_update().get(pk=invitation_id, user=user)
+        membership, _ = Membership.objects.get_or_create(
+            user=user,
+            organization_id=invitation.organization_id,
+            defaults={"role": invitation.role},
+        )
+        invitation.delete()
+    return membership
+
+
+def invitation_decline(*, user: User, invitation_id: int) -> bool:
+    deleted, _ = Invitation.objects.filter(pk=invitation_id, user=user).delete()
+    return deleted > 0
+
+
+def invitation_withdraw(*, organization: Organization, invitation_id: int) -> bool:
+    deleted, _ = Invitation.objects.filter(pk=invitation_id, organization=organization).delete()
+    return deleted > 0
+
+
+def membership_remove(*, organization: Organization, user_id: int) -> Membership:
+    """Take a member out of the organization: their pages and the API tokens they made for it
+    stop working at once. The last admin cannot be removed."""
+    with transaction.atomic():
+        membership = (
+            Membership.objects.select_for_update()
+            .select_related("user")
+            .get(organization=organization, user_id=user_id)
+        )
+        if membership.role == Role.ADMIN:
+            admins = Membership.objects.filter(organization=organization, role=Role.ADMIN)
+            if admins.count() <= 1:
+                raise ValidationError("an organization needs at least one admin")
+        membership.delete()
+        ApiToken.objects.filter(user_id=user_id, organization=organization).delete()
+    return membership
 
 
 def membership_role_set(*, organization: Organization, user_id: int, role: str) -> Membership:

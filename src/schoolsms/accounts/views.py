@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from schoolsms.accounts import services
 from schoolsms.accounts.access import ADMIN, OrgRequest, org_required
 from schoolsms.accounts.forms import (
+    MemberForm,
     OrganizationForm,
     RoleForm,
     SenderForm,
@@ -21,11 +22,10 @@ from schoolsms.accounts.forms import (
     UserAddForm,
     quiet_hours_text,
 )
-from schoolsms.accounts.models import ApiToken, Membership, Organization
+from schoolsms.accounts.models import ApiToken, Invitation, Membership, Organization, Role
 from schoolsms.webutil import confirm_page, is_confirmed
 
 # Secrets shown once, on the page after the POST that made them, then gone from the session.
-_PASSWORD_ONCE = "schoolsms_new_password"  # noqa: S105 (a session key, not a password)
 _KEY_ONCE = "schoolsms_new_api_key"
 
 
@@ -107,18 +107,26 @@ def users(request: OrgRequest) -> HttpResponse:
     if request.method == "POST":
         form = UserAddForm(request.POST)
         if form.is_valid():
+            email, role = form.cleaned_data["email"], form.cleaned_data["role"]
             try:
-                user, password = services.user_create(
+                invitation = services.membership_invite(
                     organization=org,
-                    email=form.cleaned_data["email"],
-                    role=form.cleaned_data["role"],
+                    email=email,
+                    role=role,
+                    invited_by=request.user,  # type: ignore[arg-type]
                 )
             except ValidationError as exc:
                 _form_errors(form, exc)
             else:
-                if password:
-                    request.session[_PASSWORD_ONCE] = {"email": user.email, "password": password}
-                messages.success(request, f"{user.email} is now a member of {org.name}.")
+                if invitation is None:
+                    messages.info(request, f"{email} is already a member of {org.name}.")
+                else:
+                    # The same words whether or not an account existed for the address.
+                    messages.success(
+                        request,
+                        f"Invitation sent to {email}. They become {Role(role).label} of "
+                        f"{org.name} once they accept it.",
+                    )
                 return redirect("accounts:users")
         status = 400
     members = (
@@ -130,7 +138,9 @@ def users(request: OrgRequest) -> HttpResponse:
         "members": members,
         "form": form,
         "roles": RoleForm.base_fields["role"].choices,  # type: ignore[attr-defined]
-        "new_password": request.session.pop(_PASSWORD_ONCE, None),
+        "invitations": Invitation.objects.filter(organization=org)
+        .select_related("user")
+        .order_by("created_at"),
         "subtabs": _subtabs("users"),
     }
     return render(request, "accounts/users.html", context, status=status)
@@ -168,6 +178,7 @@ def tokens(request: OrgRequest) -> HttpResponse:
             key = services.api_token_create(
                 user=request.user,
                 name=form.cleaned_data["name"],
+                organization=request.organization,  # type: ignore[attr-defined]
             )
             request.session[_KEY_ONCE] = {"key": key, "name": form.cleaned_data["name"]}
             return redirect("accounts:tokens")
@@ -204,3 +215,33 @@ def token_revoke(request: OrgRequest, pk: int) -> HttpResponse:
         raise Http404("No such token.")
     messages.success(request, "The token is revoked: requests using it are refused from now on.")
     return redirect("accounts:tokens")
+
+
+@require_POST
+@org_required(ADMIN)
+def user_remove(request: OrgRequest) -> HttpResponse:
+    form = MemberForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse("Choose a member.", status=400)
+    try:
+        membership = services.membership_remove(
+            organization=request.organization,  # type: ignore[attr-defined]
+            user_id=form.cleaned_data["user_id"],
+        )
+    except Membership.DoesNotExist:
+        raise Http404("No such member in this organization.") from None
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{membership.user.email} is no longer a member.")
+    return redirect("accounts:users")
+
+
+@require_POST
+@org_required(ADMIN)
+def invitation_withdraw(request: OrgRequest, pk: int) -> HttpResponse:
+    org = request.organization  # type: ignore[attr-defined]
+    if not services.invitation_withdraw(organization=org, invitation_id=pk):
+        raise Http404("No such invitation.")
+    messages.success(request, "The invitation is withdrawn.")
+    return redirect("accounts:users")

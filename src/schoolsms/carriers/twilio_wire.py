@@ -59,14 +59,17 @@ def parse_status_form(form: Mapping[str, Any]) -> list[StatusUpdate]:
 
 def parse_inbound_form(form: QueryDict) -> list[InboundMessage]:
     sender_phone = form.get("From") or ""
-    if not sender_phone:
+    carrier_id = form.get("MessageSid") or form.get("SmsSid") or ""
+    # A number is at most 15 digits after "+" (E.164) and a sid a few dozen characters:
+    # anything longer is not from Twilio, and would not fit the columns that keep it.
+    if not sender_phone or len(sender_phone) > 16 or len(carrier_id) > 64:
         return []
     return [
         InboundMessage(
             sender_phone=sender_phone,
             to=form.get("To") or "",
             body=form.get("Body") or "",
-            carrier_id=form.get("MessageSid") or form.get("SmsSid") or "",
+            carrier_id=carrier_id,
         )
     ]
 

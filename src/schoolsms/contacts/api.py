@@ -9,8 +9,8 @@ from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
 from schoolsms.accounts.access import ADMIN, UserRequest
-from schoolsms.accounts.api import api_membership
-from schoolsms.accounts.models import Membership
+from schoolsms.accounts.api import api_membership, api_memberships
+from schoolsms.apiutil import DbId
 from schoolsms.contacts import selectors
 from schoolsms.contacts.models import Contact, ContactRole
 
@@ -135,9 +135,9 @@ def contacts_list(request: UserRequest, filters: Query[ContactFilters]) -> Conta
 
 
 @router.get("/{int:contact_id}", response=ContactOut, summary="One contact")
-def contact_detail(request: UserRequest, contact_id: int) -> ContactOut:
+def contact_detail(request: UserRequest, contact_id: DbId) -> ContactOut:
     """A contact of any of the caller's organizations, with its numbers and their consent."""
-    org_ids = Membership.objects.filter(user=request.user).values("organization_id")
+    org_ids = api_memberships(request).values("organization_id")
     contact = (
         Contact.objects.filter(pk=contact_id, organization_id__in=org_ids)
         .select_related("organization", "organization__sender")

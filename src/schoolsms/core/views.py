@@ -10,7 +10,9 @@ from django.views.decorators.http import require_POST
 
 from schoolsms.accounts.access import SESSION_KEY, UserRequest, current_membership
 from schoolsms.accounts.models import Membership
+from schoolsms.accounts.selectors import invitations_pending_count
 from schoolsms.core.health import health_check
+from schoolsms.inputs import InputError, parse_db_int
 
 # The first tab a role lands on, in order of preference (later issues add the earlier ones).
 _LANDING = {
@@ -25,6 +27,8 @@ _TABS = ("broadcasts", "contacts", "reports", "reminders", "settings")
 def home(request: HttpRequest) -> HttpResponse:
     membership = current_membership(request)
     if membership is None:
+        if invitations_pending_count(request.user):
+            return redirect("accounts:invitations")
         return HttpResponse(
             "Your account is not a member of any organization yet. Ask an administrator.",
             status=403,
@@ -49,10 +53,13 @@ def healthz(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def switch_organization(request: UserRequest) -> HttpResponse:
-    org_id = request.POST.get("organization", "")
+    try:
+        org_id = parse_db_int("organization", request.POST.get("organization", ""))
+    except InputError as exc:
+        return HttpResponse(exc.messages[0], status=400, content_type="text/plain")
     mine = Membership.objects.filter(user=request.user)
-    if org_id.isdigit() and mine.filter(organization_id=int(org_id)).exists():
-        request.session[SESSION_KEY] = int(org_id)
+    if org_id is not None and mine.filter(organization_id=org_id).exists():
+        request.session[SESSION_KEY] = org_id
     # Back to the same tab, never to the same object: it belongs to the other organization.
     tab = request.POST.get("next", "").strip("/").split("/")[0]
     if tab in _TABS:

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, cast
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from schoolsms.accounts.access import SEND, UserRequest
-from schoolsms.accounts.api import api_membership
-from schoolsms.accounts.models import Membership
+from schoolsms.accounts.api import api_membership, api_memberships
+from schoolsms.apiutil import DbId, Pagination
 from schoolsms.messaging import selectors, services
 from schoolsms.messaging.models import Broadcast
 from schoolsms.messaging.text import text_check
@@ -109,19 +109,22 @@ def _http_error(exc: ValidationError) -> HttpError:
     return HttpError(status, "; ".join(exc.messages))
 
 
-def _get(request: UserRequest, broadcast_id: int, *, write: bool) -> Broadcast:
+def _get(request: UserRequest, broadcast_id: DbId, *, write: bool) -> Broadcast:
     """A broadcast of one of the caller's organizations; another organization's is a 404."""
-    user_id = cast(int, request.user.pk)  # TokenAuth set an authenticated user
+    memberships = api_memberships(request)
     broadcast = (
         Broadcast.objects.select_related("organization", "created_by")
-        .filter(pk=broadcast_id, organization__memberships__user_id=user_id)
+        .filter(
+            pk=broadcast_id,
+            organization_id__in=memberships.values("organization_id"),
+        )
         .first()
     )
     if broadcast is None:
         raise HttpError(404, f"no broadcast {broadcast_id}")
     if write:
         role = (
-            Membership.objects.filter(user_id=user_id, organization=broadcast.organization)
+            memberships.filter(organization=broadcast.organization)
             .values_list("role", flat=True)
             .first()
         )
@@ -131,7 +134,7 @@ def _get(request: UserRequest, broadcast_id: int, *, write: bool) -> Broadcast:
 
 
 @router.get("/", response=list[BroadcastOut], summary="List broadcasts, newest first")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def broadcasts_list(request: UserRequest, org: str | None = None) -> QuerySet[Broadcast]:
     membership = api_membership(request, org)
     return selectors.broadcasts_for_org(membership.organization).select_related("organization")
@@ -161,7 +164,7 @@ def broadcasts_create(request: UserRequest, payload: BroadcastIn) -> Status[Broa
 
 
 @router.get("/{broadcast_id}", response={200: BroadcastDetailOut, **ERRORS}, summary="Show one")
-def broadcasts_show(request: UserRequest, broadcast_id: int) -> Broadcast:
+def broadcasts_show(request: UserRequest, broadcast_id: DbId) -> Broadcast:
     return _get(request, broadcast_id, write=False)
 
 
@@ -171,7 +174,7 @@ def broadcasts_show(request: UserRequest, broadcast_id: int) -> Broadcast:
     summary="Send a draft now, or schedule it with `at`",
 )
 def broadcasts_send(
-    request: UserRequest, broadcast_id: int, payload: SendIn | None = None
+    request: UserRequest, broadcast_id: DbId, payload: SendIn | None = None
 ) -> Broadcast:
     broadcast = _get(request, broadcast_id, write=True)
     at = payload.at if payload else None
@@ -189,7 +192,7 @@ def broadcasts_send(
     response={200: BroadcastDetailOut, **ERRORS},
     summary="Cancel a broadcast that is not finished",
 )
-def broadcasts_cancel(request: UserRequest, broadcast_id: int) -> Broadcast:
+def broadcasts_cancel(request: UserRequest, broadcast_id: DbId) -> Broadcast:
     broadcast = _get(request, broadcast_id, write=True)
     try:
         broadcast = services.broadcast_cancel(broadcast=broadcast)

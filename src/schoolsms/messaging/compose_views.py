@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -68,16 +69,18 @@ def broadcast_new(request: OrgRequest) -> HttpResponse:
                 back_posts=True,
             )
         try:
-            broadcast = services.broadcast_create(
-                organization=org,
-                name=data["name"],
-                text=data["text"],
-                created_by=request.user,
-                emergency=data["emergency"],
-                **form.audience_filters(),
-            )
-            if sending:
-                services.broadcast_send(broadcast=broadcast, at=data["send_at"])
+            # One transaction: a send that is refused leaves no draft behind.
+            with transaction.atomic():
+                broadcast = services.broadcast_create(
+                    organization=org,
+                    name=data["name"],
+                    text=data["text"],
+                    created_by=request.user,  # type: ignore[arg-type]
+                    emergency=data["emergency"],
+                    **form.audience_filters(),
+                )
+                if sending:
+                    services.broadcast_send(broadcast=broadcast, at=data["send_at"])
         except ValidationError as exc:
             form.add_error(None, exc)
         else:

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from schoolsms.accounts.models import Organization
 from schoolsms.contacts.models import ContactRole
+from schoolsms.inputs import check_schedule, no_control_characters
 from schoolsms.messaging import services
 
 AUDIENCE_CHOICES = [
@@ -40,7 +41,13 @@ def clean_schedule(form: forms.Form) -> dt.datetime | None:
         if "send_at" not in form.errors:
             form.add_error("send_at", "Choose the date and time to send it.")
         return None
-    if at <= timezone.now():
+    now = timezone.now()
+    try:
+        check_schedule("Send at", at)
+    except ValidationError as exc:
+        form.add_error("send_at", exc)
+        return None
+    if at <= now:
         form.add_error("send_at", "This time has passed; choose a time in the future.")
         return None
     return at
@@ -49,12 +56,14 @@ def clean_schedule(form: forms.Form) -> dt.datetime | None:
 class BroadcastForm(forms.Form):
     name = forms.CharField(
         max_length=200,
+        validators=[no_control_characters("name")],
         help_text="For your records; recipients do not see it.",
         widget=forms.TextInput(attrs={"placeholder": "Snow day closure"}),
     )
     text = forms.CharField(
         label="Message",
         strip=False,
+        validators=[no_control_characters("text", multiline=True)],
         widget=forms.Textarea(attrs={"rows": 5, "placeholder": "Type the text message…"}),
     )
     audience = forms.ChoiceField(choices=AUDIENCE_CHOICES, initial="all", widget=forms.RadioSelect)
@@ -83,6 +92,9 @@ class BroadcastForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.organization = organization
         self.fields["schools"].choices = [(s, s) for s in schools]  # type: ignore[attr-defined]
+
+    def clean_name(self) -> str:
+        return services.validate_name(self.cleaned_data["name"])
 
     def clean_text(self) -> str:
         text: str = self.cleaned_data["text"]

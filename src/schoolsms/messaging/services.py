@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from schoolsms.accounts.models import Organization
 from schoolsms.contacts.models import ContactRole
+from schoolsms.inputs import check_schedule, refuse_control_characters
 from schoolsms.messaging import selectors
 from schoolsms.messaging.invitations import invitable_counts
 from schoolsms.messaging.models import Broadcast, BroadcastKind, BroadcastStatus, ReplyKind
@@ -55,9 +56,21 @@ def parse_external_ids(data: str) -> list[str]:
     return list(dict.fromkeys(x for x in ids if x))
 
 
+def validate_name(name: str) -> str:
+    """The broadcast's name as it will be stored (stripped), or ValidationError."""
+    name = name.strip()
+    if not name:
+        raise ValidationError("the broadcast name is empty")
+    if len(name) > 200:
+        raise ValidationError("the broadcast name is longer than 200 characters")
+    refuse_control_characters("name", name)
+    return name
+
+
 def validate_text(*, organization: Organization, text: str) -> None:
     if not text.strip():
         raise ValidationError("the message text is empty")
+    refuse_control_characters("text", text, multiline=True)
     check = text_check(text)
     limit = organization.segment_limit
     if check.segments > limit:
@@ -118,11 +131,7 @@ def _checked(
     emergency: bool,
 ) -> dict[str, Any]:
     """A broadcast's fields after checking its name, text and audience."""
-    name = name.strip()
-    if not name:
-        raise ValidationError("the broadcast name is empty")
-    if len(name) > 200:
-        raise ValidationError("the broadcast name is longer than 200 characters")
+    name = validate_name(name)
     validate_text(organization=organization, text=text)
     roles = list(dict.fromkeys(r.strip().lower() for r in roles if r.strip()))
     schools = list(dict.fromkeys(s.strip() for s in schools if s.strip()))
@@ -214,6 +223,7 @@ def broadcast_send(*, broadcast: Broadcast, at: dt.datetime | None = None) -> Br
     if at is not None:
         if timezone.is_naive(at):
             raise ValueError("`at` must be timezone-aware")
+        check_schedule("at", at)
         if at < now - SCHEDULE_GRACE:
             raise ValidationError(
                 f"the scheduled time {at.isoformat(timespec='minutes')} is in the past"

@@ -11,6 +11,7 @@ from ninja.errors import HttpError
 
 from schoolsms.accounts.access import ADMIN, UserRequest
 from schoolsms.accounts.api import api_membership
+from schoolsms.apiutil import DbId
 from schoolsms.reminders import selectors
 from schoolsms.reminders.models import ReminderRun, RunSource
 from schoolsms.reminders.services import reminder_run_create
@@ -133,7 +134,7 @@ def runs_list(request: UserRequest, org: str | None = None) -> list[RunOut]:
 
 
 @router.get("/runs/{run_id}", response=RunDetailOut, summary="A run and each email's outcome")
-def run_detail(request: UserRequest, run_id: int, org: str | None = None) -> RunDetailOut:
+def run_detail(request: UserRequest, run_id: DbId, org: str | None = None) -> RunDetailOut:
     organization = api_membership(request, org, ADMIN).organization
     run = selectors.run_get(organization=organization, run_id=run_id)
     if run is None:

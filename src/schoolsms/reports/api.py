@@ -12,6 +12,7 @@ from ninja.errors import HttpError
 from schoolsms.accounts.access import UserRequest
 from schoolsms.accounts.api import api_membership
 from schoolsms.accounts.models import Organization
+from schoolsms.apiutil import DbId
 from schoolsms.messaging.models import Message
 from schoolsms.phones import InvalidPhoneNumber
 from schoolsms.reports.exports import (
@@ -224,7 +225,7 @@ def sms_status_all(
     request: UserRequest,
     org: str | None = None,
     status: str | None = Query(None, description='"Pending Opt-In", "Opted In" or "Opted Out"'),
-    cursor: int | None = None,
+    cursor: DbId | None = None,
     limit: int = Query(50, ge=1, le=1000),
     format: Format = "json",
 ) -> HttpResponseBase | dict[str, Any]:

@@ -20,6 +20,8 @@ from typing import Any
 from django.db.models import Case, F, Q, QuerySet, When
 from django.db.models.expressions import OrderBy
 
+from schoolsms.inputs import DB_INT_MAX
+
 
 class BadCursor(ValueError):
     pass
@@ -64,7 +66,9 @@ def decode_cursor(cursor: str, key: SortKey) -> Cursor:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         value, row_id, among_nulls = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(row_id, int):
+        if not isinstance(row_id, int) or not 0 <= row_id <= DB_INT_MAX:
+            raise TypeError
+        if isinstance(value, int) and not -DB_INT_MAX <= value <= DB_INT_MAX:
             raise TypeError
         if value is not None and key.is_datetime:
             value = dt.datetime.fromisoformat(value)

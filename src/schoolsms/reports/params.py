@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from schoolsms.accounts.models import Organization
 from schoolsms.consent.models import ConsentStatus
+from schoolsms.inputs import InputError, check_date, check_db_int
 from schoolsms.messaging.models import Broadcast, DeliveryResult, Reason
 from schoolsms.reports.selectors import SORT_KEYS, SmsLogFilter, default_range
 
@@ -30,7 +31,9 @@ def parse_date(param: str, text: str | None) -> dt.date | None:
     if text is None or not text.strip():
         return None
     try:
-        return dt.date.fromisoformat(text.strip())
+        return check_date(param, dt.date.fromisoformat(text.strip()))
+    except InputError as exc:
+        raise ReportInputError(exc.messages[0]) from None
     except ValueError:
         raise ReportInputError(f"{param} {text!r} is not a date (use YYYY-MM-DD)") from None
 
@@ -80,7 +83,10 @@ def parse_broadcasts(param: str, organization: Organization, texts: Sequence[str
             continue
         if not str(text).strip().isdigit():
             raise ReportInputError(f"{param} {text!r} is not a broadcast id (a whole number)")
-        ids.append(int(text))
+        try:
+            ids.append(check_db_int(param, int(text)))
+        except InputError as exc:
+            raise ReportInputError(exc.messages[0]) from None
     found = set(
         Broadcast.objects.filter(organization=organization, id__in=ids).values_list("id", flat=True)
     )

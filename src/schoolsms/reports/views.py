@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from schoolsms.accounts.access import OrgRequest, org_required
 from schoolsms.consent.models import ConsentStatus
+from schoolsms.inputs import DB_INT_MAX
 from schoolsms.messaging.models import DeliveryResult, Reason
 from schoolsms.phones import InvalidPhoneNumber
 from schoolsms.reports import legend
@@ -206,7 +207,7 @@ def sms_status_all(request: OrgRequest) -> HttpResponse:
     after_text = request.GET.get("after", "")
     try:
         status = parse_status("status", request.GET.get("status"))
-        if after_text and not after_text.isdigit():
+        if after_text and not (after_text.isdigit() and int(after_text) <= DB_INT_MAX):
             raise ReportInputError(f"after {after_text!r} is not a page cursor")
     except ReportInputError as exc:
         context["error"] = str(exc)

@@ -83,17 +83,6 @@ def test_sender_is_editable_only_when_not_shared(admin_client: Any, org: Any) ->
     assert org.sender.program_name == "Springfield Alerts"
 
 
-def test_add_user_shows_the_generated_password_once(admin_client: Any, org: Any) -> None:
-    response = admin_client.post(
-        "/settings/users/", {"email": "new@springfield.example.org", "role": "viewer"}, follow=True
-    )
-    shown = response.context["new_password"]
-    assert shown["email"] == "new@springfield.example.org"
-    member = Membership.objects.get(user__email="new@springfield.example.org")
-    assert member.role == "viewer" and member.user.check_password(shown["password"])
-    assert admin_client.get("/settings/users/").context["new_password"] is None
-
-
 def test_role_change_keeps_one_admin(admin_client: Any, admin_user: Any, org: Any) -> None:
     viewer = testing.create_user(org, "v@springfield.example.org", "viewer")
     admin_client.post("/settings/users/role/", {"user_id": viewer.pk, "role": "sender"})

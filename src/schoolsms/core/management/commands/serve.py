@@ -42,6 +42,8 @@ class Command(BaseCommand):
             "-m",
             "gunicorn",
             "schoolsms.wsgi:application",
+            "--config",
+            "python:schoolsms.core.gunicorn_conf",
             "--bind",
             f"{options['host']}:{options['port']}",
             "--workers",

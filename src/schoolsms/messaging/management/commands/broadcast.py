@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
 from schoolsms.accounts.models import Organization
 from schoolsms.messaging import selectors, services
@@ -98,16 +99,17 @@ class Command(BaseCommand):
                 raise CommandError(f"--contacts {path}: the file holds no external ids")
         at = parse_at(options["at"], organization) if options["at"] else None
         try:
-            broadcast = services.broadcast_create(
-                organization=organization,
-                name=options["name"],
-                text=options["message"],
-                roles=options["role"],
-                schools=options["school"],
-                external_ids=external_ids,
-                emergency=options["emergency"],
-            )
-            services.broadcast_send(broadcast=broadcast, at=at)
+            with transaction.atomic():  # a refused send leaves no draft behind
+                broadcast = services.broadcast_create(
+                    organization=organization,
+                    name=options["name"],
+                    text=options["message"],
+                    roles=options["role"],
+                    schools=options["school"],
+                    external_ids=external_ids,
+                    emergency=options["emergency"],
+                )
+                services.broadcast_send(broadcast=broadcast, at=at)
         except ValidationError as exc:
             raise _error(exc) from None
         check = text_check(broadcast.text)

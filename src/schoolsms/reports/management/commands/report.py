@@ -9,6 +9,7 @@ import json
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import IO, Any
 
 from django.core.management.base import BaseCommand, CommandError
@@ -115,6 +116,16 @@ class Command(BaseCommand):
                 self.sms_status(org, options)
         except ReportInputError as exc:
             raise CommandError(str(exc)) from None
+        except OSError as exc:
+            # A full disk or a file size limit mid-export: no half file left to be taken for
+            # the whole report.
+            if not options["output"]:
+                raise
+            Path(options["output"]).unlink(missing_ok=True)
+            raise CommandError(
+                f"--output {options['output']!r}: {exc.strerror or exc}; the partial file "
+                "was removed"
+            ) from None
 
     @contextmanager
     def _out(self, options: dict[str, Any]) -> Iterator[IO[str]]:
