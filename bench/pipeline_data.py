@@ -28,6 +28,8 @@ def child(module: str, step: str, scale: float, db_name: str) -> Any:
         SCHOOLSMS_VAR_DIR=str(VAR),
         SCHOOLSMS_SIMULATOR_SCENARIO="",
         SCHOOLSMS_SIMULATOR_CALLBACK_DELAY="0",
+        # A throwaway key for the throwaway database (the simulator signs its callbacks).
+        SECRET_KEY=os.environ.get("SECRET_KEY", "bench-only-" + "x" * 40),
         LOG_LEVEL="WARNING",
     )
     proc = subprocess.run(
@@ -66,8 +68,8 @@ def build_audience(count: int, *, mps: int) -> Any:
     cur.execute("BEGIN")
     cur.executemany(
         "INSERT INTO contacts_contact (id, organization_id, external_id, first_name, last_name,"
-        " email, language, role, school, created_at, updated_at)"
-        " VALUES (?, ?, ?, 'Pat', 'Doe', '', 'en', 'guardian', 'Lincoln', ?, ?)",
+        " email, language, role, school, active, created_at, updated_at)"
+        " VALUES (?, ?, ?, 'Pat', 'Doe', '', 'en', 'guardian', 'Lincoln', 1, ?, ?)",
         ((i, org.pk, f"S{i}", now, now) for i in range(1, count + 1)),
     )
     cur.executemany(

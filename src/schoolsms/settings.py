@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "schoolsms.messaging",
     "schoolsms.carriers",
     "schoolsms.carriers.simulator",
+    "schoolsms.carriers.smpp",
     "schoolsms.carriers.twilio",
     "schoolsms.reports",
     "schoolsms.reminders",

@@ -105,6 +105,40 @@ GatewayFactory = Callable[[Sender], Gateway]
 _REGISTRY: dict[str, GatewayFactory] = {}
 
 
+@dataclass(frozen=True)
+class ConnectionKeeper:
+    """Optional, for gateways that hold connections open (SMPP binds): the worker calls `keep`
+    when it starts and now and then with every sender using the gateway, asks `busy` before
+    it calls itself idle (something received is still being applied), and calls `close` when
+    it stops. Gateways without one are called only to send."""
+
+    keep: Callable[[Sequence[Sender]], None]
+    close: Callable[[], None]
+    busy: Callable[[], bool] = lambda: False
+
+
+_KEEPERS: dict[str, ConnectionKeeper] = {}
+
+
+def gateway_keeper_register(*, name: str, keeper: ConnectionKeeper) -> None:
+    _KEEPERS[name] = keeper
+
+
+def gateway_connections_keep() -> None:
+    """Open (or keep, or drop) the connections of every gateway that holds them."""
+    for name, keeper in _KEEPERS.items():
+        keeper.keep(list(Sender.objects.filter(gateway=name)))
+
+
+def gateway_connections_busy() -> bool:
+    return any(keeper.busy() for keeper in _KEEPERS.values())
+
+
+def gateway_connections_close() -> None:
+    for keeper in _KEEPERS.values():
+        keeper.close()
+
+
 class UnknownGateway(LookupError):
     pass
 

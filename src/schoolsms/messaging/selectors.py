@@ -252,6 +252,17 @@ def _never_tried_exists(broadcast_id: int) -> bool:
     )
 
 
+def carrier_ids_known(*, carrier_ids: Iterable[str]) -> set[str]:
+    """Which of these carrier message ids are on a message row (a receipt may arrive before
+    the send's answer is recorded)."""
+    ids = list(carrier_ids)
+    found: set[str] = set()
+    for start in range(0, len(ids), 500):
+        rows = Message.objects.filter(carrier_message_id__in=ids[start : start + 500])
+        found.update(cid for cid in rows.values_list("carrier_message_id", flat=True) if cid)
+    return found
+
+
 def inbound_texts(*, organization: Organization, phone: str) -> QuerySet[InboundText]:
     """What a number texted to the organization's sender (keywords and anything else), oldest
     first, with the consent change each made. Consent belongs to the sender, so texts taken for

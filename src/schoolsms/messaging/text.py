@@ -105,6 +105,50 @@ def split_segments(text: str) -> list[str]:
     return parts
 
 
+# Septet values: the basic table in order (0x1B, ESC, is not a character), and the extension
+# table's characters, each sent after ESC.
+ESC = 0x1B
+_GSM7_SEPTET = {c: i + (i >= ESC) for i, c in enumerate(GSM7_BASIC)}
+_GSM7_EXTENSION_SEPTET = dict(
+    zip(GSM7_EXTENSION, b"\x0a\x14\x28\x29\x2f\x3c\x3d\x3e\x40\x65", strict=True)
+)
+_SEPTET_CHAR = {v: c for c, v in _GSM7_SEPTET.items()}
+_EXTENSION_CHAR = {v: c for c, v in _GSM7_EXTENSION_SEPTET.items()}
+
+
+def gsm7_encode(text: str) -> bytes:
+    """GSM-7 text as septets, one per octet (unpacked, as SMPP carries the SMSC's default
+    alphabet); an extension character is ESC and its septet. ValueError names a character
+    outside GSM-7."""
+    out = bytearray()
+    for i, char in enumerate(text):
+        septet = _GSM7_SEPTET.get(char)
+        if septet is not None:
+            out.append(septet)
+        elif char in _GSM7_EXTENSION_SEPTET:
+            out += bytes((ESC, _GSM7_EXTENSION_SEPTET[char]))
+        else:
+            raise ValueError(f"character {i} (U+{ord(char):04X}) is not in GSM-7")
+    return bytes(out)
+
+
+def gsm7_decode(data: bytes) -> str:
+    """Unpacked GSM-7 septets back to text; an unknown extension septet reads as a space, the
+    way handsets show it (GSM 03.38)."""
+    chars: list[str] = []
+    escaped = False
+    for octet in data:
+        septet = octet & 0x7F
+        if escaped:
+            chars.append(_EXTENSION_CHAR.get(septet, _SEPTET_CHAR.get(septet, " ")))
+            escaped = False
+        elif septet == ESC:
+            escaped = True
+        else:
+            chars.append(_SEPTET_CHAR[septet])
+    return "".join(chars)
+
+
 def text_check(text: str) -> TextCheck:
     encoding = encoding_of(text)
     return TextCheck(

@@ -8,6 +8,8 @@ from schoolsms.messaging.text import (
     GSM7_BASIC,
     GSM7_EXTENSION,
     char_cost,
+    gsm7_decode,
+    gsm7_encode,
     split_segments,
     text_check,
 )
@@ -110,3 +112,13 @@ def test_ucs2_iff_a_non_gsm_character(text: str) -> None:
     assert (check.encoding == "UCS-2") == bool(outside)
     assert [f.char for f in check.forcing] == outside
     assert all(text[f.position] == f.char for f in check.forcing)
+
+
+def test_gsm7_encodes_unpacked_septets_and_decodes_back() -> None:
+    assert gsm7_encode("@A¤à") == bytes((0x00, 0x41, 0x24, 0x7F))
+    assert gsm7_encode("{€}") == b"\x1b\x28\x1b\x65\x1b\x29"
+    every = GSM7_BASIC + GSM7_EXTENSION
+    assert gsm7_decode(gsm7_encode(every)) == every
+    assert len(gsm7_encode(every)) == len(GSM7_BASIC) + 2 * len(GSM7_EXTENSION)
+    with pytest.raises(ValueError, match=r"character 2 \(U\+0060\)"):
+        gsm7_encode("a `b`")

@@ -16,6 +16,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult, get_date_max
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
+from schoolsms.messaging.gateway import gateway_connections_close
 from schoolsms.messaging.workers.duties import BetweenTasks, messages_settled
 
 logger = logging.getLogger("schoolsms.worker")
@@ -63,6 +64,12 @@ class PipelineWorker(Worker):
         return not soon.exists() and messages_settled()
 
     def run(self) -> None:
+        try:
+            self._run()
+        finally:
+            gateway_connections_close()  # unbind (SMPP) when the worker stops
+
+    def _run(self) -> None:
         logger.info("worker %s started (all queues)", self.worker_id)
         # Everything loaded so far (Django, the apps) lives as long as the process: keep the
         # collector from walking it again and again, which paused sending for milliseconds

@@ -8,6 +8,7 @@ from django.db.utils import OperationalError
 from django.utils import timezone
 
 from schoolsms.contacts.sync import roster_folders_check
+from schoolsms.messaging.gateway import gateway_connections_busy, gateway_connections_keep
 from schoolsms.messaging.models import Broadcast, BroadcastStatus, DeliveryResult, Message
 from schoolsms.messaging.tasks import pipeline_sweep
 from schoolsms.operations.services import duties_run_due, heartbeat_beat, worker_name
@@ -47,6 +48,8 @@ class BetweenTasks:
         if force_sweep or time.monotonic() - self._last_sweep >= self.sweep_every:
             self._last_sweep = time.monotonic()
             try:
+                # Connections of senders configured (or changed) meanwhile open here (SMPP).
+                gateway_connections_keep()
                 pipeline_sweep()
                 roster_folders_check()  # a district's nightly roster, dropped in its folder
             except OperationalError as exc:
@@ -58,6 +61,8 @@ def messages_settled() -> bool:
     """No row awaits a carrier's answer (a receipt, or reconciliation of a dead worker's
     claim) and no broadcast going out still waits for its fan-out."""
     if Message.objects.filter(result=DeliveryResult.SENDING).exists():
+        return False
+    if gateway_connections_busy():  # a receipt or inbound text still being applied
         return False
     return not Broadcast.objects.filter(
         status=BroadcastStatus.SENDING, dispatched_at__isnull=True

@@ -18,6 +18,7 @@ from django_tasks_rq.backend import Job
 from rq import SimpleWorker
 from rq.registry import ScheduledJobRegistry
 
+from schoolsms.messaging.gateway import gateway_connections_close
 from schoolsms.messaging.workers.duties import BetweenTasks, messages_settled
 
 logger = logging.getLogger("schoolsms.worker")
@@ -75,6 +76,12 @@ class RQPipelineWorker:
         return messages_settled()
 
     def run(self) -> None:
+        try:
+            self._run()
+        finally:
+            gateway_connections_close()  # unbind (SMPP) when the worker stops
+
+    def _run(self) -> None:
         logger.info("worker %s started (RQ, all queues)", self.worker.name)
         gc.freeze()
         self.between_tasks(force_sweep=True)
