@@ -31,7 +31,7 @@ lint: $(STAMP)
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 # The pipeline's tests, run again on the RQ task backend (django-tasks-rq on Redis).
 RQ_TESTS := src/schoolsms/messaging/tests/test_pipeline.py \
-	src/schoolsms/messaging/tests/test_pipeline_codes.py \
+	src/schoolsms/messaging/tests/test_transitions.py \
 	src/schoolsms/messaging/tests/test_quiet_hours.py \
 	src/schoolsms/messaging/tests/test_worker.py
 
