@@ -277,11 +277,14 @@ def _handler(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
 
         def _reply(self, status: int, payload: dict[str, Any]) -> None:
             body = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up or was killed; Twilio's answer goes nowhere either
 
         def _account(self) -> str | None:
             """The account in the path, if the request's basic auth is its sid and token."""
@@ -294,13 +297,16 @@ def _handler(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
             return account if user == account and fake.accounts.get(account) == password else None
 
         def _serve(self, method: str) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            if len(body) < length:
+                return  # the client went away mid-request: like Twilio, make nothing of half a form
+            raw = body.decode()
             with fake._lock:
                 fake.requests.append((method, self.path))
                 fake.in_flight += 1
                 fake.most_in_flight = max(fake.most_in_flight, fake.in_flight)
             try:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length).decode() if length else ""
                 account = self._account()
                 if account is None:
                     self._reply(401, _error(401, 20003, "Authenticate"))
