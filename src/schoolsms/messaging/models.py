@@ -101,7 +101,14 @@ class Broadcast(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     scheduled_at = models.DateTimeField(null=True, blank=True)
+    # Fan-out writes the rows in chunks of audience contacts (by id), each committed, so the
+    # first texts leave while later chunks are still being written: `dispatched_at` is when it
+    # began (every row's created_at), `fan_out_cursor` the highest contact id whose rows are
+    # written (a stopped fan-out resumes after it), `fanned_out_at` when every row was; until
+    # then the broadcast cannot be Complete.
     dispatched_at = models.DateTimeField(null=True, blank=True)
+    fan_out_cursor = models.BigIntegerField(default=0)
+    fanned_out_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     canceled_at = models.DateTimeField(null=True, blank=True)
 

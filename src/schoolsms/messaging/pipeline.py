@@ -225,8 +225,8 @@ def _recheck(
 
 
 def broadcast_complete_if_done(*, broadcast_id: int, now: dt.datetime | None = None) -> bool:
-    """Sending -> Complete once no row is Not Sent Yet or Sending. Raw SQL: it runs after
-    every receipt."""
+    """Sending -> Complete once every row is written (fan-out done) and none is Not Sent Yet
+    or Sending. Raw SQL: it runs after every receipt."""
     table = connection.ops.quote_name(Message._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -237,7 +237,7 @@ def broadcast_complete_if_done(*, broadcast_id: int, now: dt.datetime | None = N
             return False
         cursor.execute(
             "UPDATE messaging_broadcast SET status = %s, completed_at = %s "
-            "WHERE id = %s AND status = %s AND dispatched_at IS NOT NULL",
+            "WHERE id = %s AND status = %s AND fanned_out_at IS NOT NULL",
             [
                 BroadcastStatus.COMPLETE.value,
                 _db(now or timezone.now()),

@@ -14,33 +14,53 @@ from django.utils import timezone
 from django_tasks import task
 from django_tasks_db.models import DBTaskResult
 
-from schoolsms.messaging.dispatch import broadcast_fan_out
+from schoolsms.messaging.dispatch import fan_out_step
 from schoolsms.messaging.models import Broadcast, BroadcastStatus, DeliveryResult, Message
 from schoolsms.messaging.pipeline import broadcast_complete_if_done, send_round
 from schoolsms.messaging.reconcile import stuck_reconcile
-from schoolsms.messaging.selectors import next_attempt_at, runnable_exists
+from schoolsms.messaging.selectors import fan_out_running, next_attempt_at, runnable_exists
 
 logger = logging.getLogger(__name__)
+
+# How soon a send task that caught up with a fan-out still writing rows looks again.
+FAN_OUT_WAIT = dt.timedelta(seconds=0.5)
 
 
 @task(queue_name="default")
 def broadcast_dispatch_task(broadcast_id: int) -> dict[str, Any]:
-    """Scheduled/Sending -> Sending, fan out the rows (once), start the send tasks."""
+    """Scheduled/Sending -> Sending, then the next chunk of the fan-out. After the first chunk
+    the send tasks start; until the last, this task runs again for the next chunk, queued
+    after the send tasks, so one worker takes turns between sending and writing rows."""
     moved = Broadcast.objects.filter(
         pk=broadcast_id, status__in=[BroadcastStatus.SCHEDULED, BroadcastStatus.SENDING]
     ).update(status=BroadcastStatus.SENDING)
     if not moved:
         return {"broadcast": broadcast_id, "skipped": "not scheduled or sending"}
-    created = broadcast_fan_out(broadcast_id=broadcast_id)
-    runnable = Message.objects.filter(
-        broadcast_id=broadcast_id, result=DeliveryResult.NOT_SENT_YET
-    ).count()
-    # Several send tasks, so several workers can share a big broadcast.
-    tasks = min(settings.SCHOOLSMS_SEND_TASKS, -(-runnable // settings.SCHOOLSMS_SEND_BATCH_SIZE))
-    for _ in range(tasks):
-        broadcast_send_task.enqueue(broadcast_id)
-    broadcast_complete_if_done(broadcast_id=broadcast_id)
-    return {"broadcast": broadcast_id, "rows": created, "send_tasks": tasks}
+    step = fan_out_step(broadcast_id=broadcast_id)
+    if step is None:
+        return {"broadcast": broadcast_id, "skipped": "fanned out already"}
+    tasks = 0
+    if step.first:
+        # Several send tasks, so several workers can share a big broadcast; a small one
+        # written in one chunk gets as many as its rows fill.
+        tasks = settings.SCHOOLSMS_SEND_TASKS
+        if step.done:
+            runnable = Message.objects.filter(
+                broadcast_id=broadcast_id, result=DeliveryResult.NOT_SENT_YET
+            ).count()
+            tasks = min(tasks, -(-runnable // settings.SCHOOLSMS_SEND_BATCH_SIZE))
+        for _ in range(tasks):
+            broadcast_send_task.enqueue(broadcast_id)
+    if step.done:
+        broadcast_complete_if_done(broadcast_id=broadcast_id)
+    else:
+        broadcast_dispatch_task.enqueue(broadcast_id)
+    return {
+        "broadcast": broadcast_id,
+        "rows": step.created,
+        "send_tasks": tasks,
+        "fanned_out": step.done,
+    }
 
 
 @task(queue_name="send")
@@ -55,6 +75,9 @@ def broadcast_send_task(broadcast_id: int) -> dict[str, Any]:
         # Nothing claimable although something is due: another worker holds it; look later.
         at = report.next_at if report.next_at > now else now + dt.timedelta(seconds=1)
         broadcast_send_task.using(run_after=at).enqueue(broadcast_id)
+    elif fan_out_running(broadcast_id=broadcast_id):
+        # Sending caught up with the fan-out: the next chunk's rows come soon.
+        broadcast_send_task.using(run_after=now + FAN_OUT_WAIT).enqueue(broadcast_id)
     broadcast_complete_if_done(broadcast_id=broadcast_id)
     return {"broadcast": broadcast_id, "claimed": report.claimed, **report.outcomes}
 
@@ -97,25 +120,21 @@ def _pending(task_path: str, *, now: dt.datetime) -> set[int]:
 
 def pipeline_sweep(*, now: dt.datetime | None = None) -> None:
     """Re-attach work that lost its task (a worker killed mid-task): reconcile old claims,
-    re-dispatch undispatched broadcasts, restart sending where rows wait with no task."""
+    resume fan-outs that stopped, restart sending where rows wait with no task."""
     now = now or timezone.now()
     report = stuck_reconcile(now=now)
     broadcast_follow_up(broadcast_ids=report.broadcasts, retries=report.retries)
     going = list(
-        Broadcast.objects.filter(status=BroadcastStatus.SENDING).values_list("pk", "dispatched_at")
+        Broadcast.objects.filter(status=BroadcastStatus.SENDING).values_list("pk", "fanned_out_at")
     )
     if not going:
         return
     dispatching = _pending(broadcast_dispatch_task.module_path, now=now)
     sending = _pending(broadcast_send_task.module_path, now=now)
-    for broadcast_id, dispatched_at in going:
-        if dispatched_at is None:
-            if broadcast_id not in dispatching:
-                logger.warning(
-                    "broadcast %s lost its dispatch task; dispatching again", broadcast_id
-                )
-                broadcast_dispatch_task.enqueue(broadcast_id)
-            continue
+    for broadcast_id, fanned_out_at in going:
+        if fanned_out_at is None and broadcast_id not in dispatching:
+            logger.warning("broadcast %s lost its fan-out task; resuming it", broadcast_id)
+            broadcast_dispatch_task.enqueue(broadcast_id)
         if broadcast_id in sending:
             continue
         if runnable_exists(broadcast_id=broadcast_id, now=now):
@@ -123,5 +142,5 @@ def pipeline_sweep(*, now: dt.datetime | None = None) -> None:
             broadcast_send_task.enqueue(broadcast_id)
         elif (at := next_attempt_at(broadcast_id=broadcast_id)) is not None:
             broadcast_send_task.using(run_after=at).enqueue(broadcast_id)
-        else:
+        elif fanned_out_at is not None:
             broadcast_complete_if_done(broadcast_id=broadcast_id, now=now)
