@@ -99,6 +99,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "schoolsms.core.middleware.ResponseHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
+    "schoolsms.core.middleware.ApiUploadLimitMiddleware",
     "schoolsms.core.middleware.InputGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
