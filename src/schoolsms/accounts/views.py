@@ -23,7 +23,7 @@ from schoolsms.accounts.forms import (
     quiet_hours_text,
 )
 from schoolsms.accounts.models import ApiToken, Invitation, Membership, Organization, Role
-from schoolsms.webutil import confirm_page, is_confirmed
+from schoolsms.webutil import confirm_page, day, is_confirmed
 
 # Secrets shown once, on the page after the POST that made them, then gone from the session.
 _KEY_ONCE = "schoolsms_new_api_key"
@@ -205,7 +205,7 @@ def token_revoke(request: OrgRequest, pk: int) -> HttpResponse:
         token = ApiToken.objects.filter(user=request.user, pk=pk).first()
         if token is None:
             raise Http404("No such token.")
-        used = f"last used {token.last_used_at:%b %-d, %Y}" if token.last_used_at else "never used"
+        used = f"last used {day(token.last_used_at)}" if token.last_used_at else "never used"
         return confirm_page(
             request,
             question=f"Revoke the token “{token.name}” ({token.prefix}…)?",

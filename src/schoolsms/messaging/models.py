@@ -107,7 +107,7 @@ class Broadcast(models.Model):
     # written (a stopped fan-out resumes after it), `fanned_out_at` when every row was; until
     # then the broadcast cannot be Complete.
     dispatched_at = models.DateTimeField(null=True, blank=True)
-    fan_out_cursor = models.BigIntegerField(default=0)
+    fan_out_cursor = models.BigIntegerField(default=0, db_default=0)
     fanned_out_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     canceled_at = models.DateTimeField(null=True, blank=True)

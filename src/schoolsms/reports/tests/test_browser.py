@@ -36,10 +36,10 @@ def test_viewer_reads_the_sms_log_and_sms_status(
     page.wait_for_url(f"{live_server.url}/reports/sms-log/")
 
     day = local_noon(2).date().isoformat()
-    page.get_by_label("Broadcasts").select_option(
-        # The page shows dates in the organization's time zone, not UTC.
-        label=f"Snow day ({district.snow.created_at.astimezone(NY):%b %-d, %Y})"
-    )
+    # A checkbox per broadcast (a thumb can tick it); dates in the organization's time zone.
+    page.get_by_role(
+        "checkbox", name=f"Snow day ({district.snow.created_at.astimezone(NY):%b %-d, %Y})"
+    ).check()
     page.get_by_label("From", exact=True).fill(day)
     page.get_by_label("To", exact=True).fill(day)
     page.get_by_role("button", name="Show report").click()
@@ -52,6 +52,13 @@ def test_viewer_reads_the_sms_log_and_sms_status(
     assert page.locator("#sms-log-rows tbody tr").count() == 5
     assert page.evaluate("() => !!Chart.getChart('sms-log-chart')")
     page.screenshot(path=str(SHOTS / "reports-sms-log.png"), full_page=True)
+    # A reason in the summary leads to its messages, the rest of the selection kept.
+    page.locator("table.summary").get_by_role("link", name="The number has opted out").click()
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#sms-log-rows tbody tr").count() == 1
+    assert page.get_by_role("checkbox", name="The number has opted out").is_checked()
+    page.go_back()
+    page.wait_for_load_state("networkidle")
 
     with page.expect_download() as download:
         page.get_by_role("button", name="Download CSV").click()
@@ -69,7 +76,7 @@ def test_viewer_reads_the_sms_log_and_sms_status(
     page.get_by_role("button", name="Look up").click()
     page.wait_for_load_state("networkidle")
     result = page.locator("#lookup-result")
-    assert "+12175550102 is Opted Out" in result.locator("header").inner_text()
+    assert "(217) 555-0102 is Opted Out" in result.locator("header").inner_text()
     assert "Ben Okafor" in result.inner_text()
     assert page.locator('#status-totals td[data-status="opted_in"]').inner_text() == "2"
     assert page.locator('#status-totals td[data-status="pending"]').inner_text() == "2"
