@@ -171,7 +171,7 @@ NOT_PAGES = {
     "reminders:flyer": "PDF",
     "accounts:user-role": "POST only",
     "accounts:user-remove": "POST only: answers with the confirmation page (checked)",
-    "accounts:invitation-withdraw": "POST only",
+    "accounts:invitation-withdraw": "POST only: answers with the confirmation page (checked)",
     "accounts:invitation-answer": "POST only",
     "accounts:token-revoke": "POST only: answers with the confirmation page (checked)",
 }
