@@ -101,6 +101,8 @@ def build_district(org: Any) -> dict[str, int]:
     add_messages(sent, DeliveryResult.INELIGIBLE_TO_SEND, Reason.PENDING_OPT_IN)
     add_messages(sent, DeliveryResult.FAILED_TO_SEND, Reason.CARRIER_ERROR)
     draft = services.broadcast_create(organization=org, name="Picture day", text="Smile!")
+    for n in range(6):  # enough broadcasts for the SMS Log's "Find a broadcast" box
+        services.broadcast_create(organization=org, name=f"Field trip {n + 1}", text="Bring lunch.")
     user = testing.create_user(org, "office@springfield.example.org", "admin")
     api_token_create(user=user, name="SIS sync")
     job = import_job_create(
@@ -169,7 +171,7 @@ NOT_PAGES = {
     "reminders:flyer": "PDF",
     "accounts:user-role": "POST only",
     "accounts:user-remove": "POST only: answers with the confirmation page (checked)",
-    "accounts:invitation-withdraw": "POST only",
+    "accounts:invitation-withdraw": "POST only: answers with the confirmation page (checked)",
     "accounts:invitation-answer": "POST only",
     "accounts:token-revoke": "POST only: answers with the confirmation page (checked)",
 }
