@@ -99,6 +99,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "schoolsms.core.middleware.ResponseHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
+    "schoolsms.core.middleware.ApiUploadLimitMiddleware",
     "schoolsms.core.middleware.InputGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -144,7 +145,10 @@ _db = dj_database_url.parse(
 )
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["OPTIONS"] = {**_SQLITE_OPTIONS, **_db.get("OPTIONS", {})}
-    _db["CONN_MAX_AGE"] = 0
+    # Connections are kept between requests (conn_max_age above), as with PostgreSQL: opening
+    # one runs the PRAGMAs above, and closing the last one checkpoints and removes the WAL,
+    # which the next write then syncs afresh; per request, that made signed Twilio status
+    # callbacks about three times slower (bench_twilio_ingest).
     # Tests use a file (not :memory:) so they can start real worker and CLI processes on the
     # same data; conftest.py names it, unique per run.
 else:

@@ -6,13 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.conf import settings
-
 from schoolsms.accounts.models import Organization
 from schoolsms.messaging.models import Broadcast, BroadcastStatus, Message
 from schoolsms.messaging.tasks import broadcast_dispatch_task
-from schoolsms.messaging.workers.database import PipelineWorker
-from schoolsms.messaging.workers.rq import RQPipelineWorker
+from schoolsms.testing import run_worker
+
+__all__ = ["make_broadcast", "outcomes", "rows", "run_worker"]
 
 
 def make_broadcast(
@@ -38,35 +37,6 @@ def make_broadcast(
     if enqueue:
         broadcast_dispatch_task.enqueue(broadcast.pk)
     return broadcast
-
-
-def run_worker(*, horizon: float = 30.0) -> None:
-    """The real worker loop of the configured task backend, in this process (no signal
-    handlers), until idle."""
-    if settings.SCHOOLSMS_TASK_BACKEND == "rq":
-        RQPipelineWorker(
-            until_idle=True,
-            horizon=horizon,
-            sweep_every=1.0,
-            interval=0.0,
-            worker_id="test-worker",
-            manage_connections=False,
-        ).run()
-        return
-    PipelineWorker(
-        until_idle=True,
-        horizon=horizon,
-        sweep_every=1.0,
-        manage_connections=False,
-        queue_names=["*"],
-        interval=0.0,
-        batch=False,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="test-worker",
-        excluded_queue_names=[],
-    ).run()
 
 
 def outcomes(broadcast: Broadcast) -> dict[str | None, tuple[str, str]]:

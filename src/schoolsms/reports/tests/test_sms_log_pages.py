@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -88,6 +89,10 @@ def test_summary_rows_link_to_their_messages(viewer_client: Any, district: Distr
     assert '<a href="?q=Okafor&amp;result=ineligible&amp;reason=opted_out">' in html
     # Filters are checkboxes (a thumb can tick them), reasons grouped under their result.
     assert 'type="checkbox" name="broadcast"' in html and 'type="checkbox" name="reason"' in html
+    # Plain words: the legend names each reason by its label, under its result; no codes.
+    assert "<code>opted_out</code>" not in html and "opted_out<" not in html
+    failed = html.index("Failed to Send: the reasons")
+    assert failed < html.index("<dt>The phone line is suspended, invalid or no longer exists</dt>")
     ineligible = html.index("<legend>Ineligible to Send</legend>")
     assert ineligible < html.index('value="opted_out"') < html.index("<legend>Failed to Send")
 
@@ -133,3 +138,15 @@ def test_later_pages_load_the_totals_separately(viewer_client: Any, district: Di
     assert "after=" not in summary_url
     part = viewer_client.get(summary_url).content.decode()
     assert "Summary: 62 messages" in part and 'data-result="sent">56<' in part
+
+
+def test_a_contact_page_leads_to_their_messages_and_each_numbers_history(
+    viewer_client: Any, district: District
+) -> None:
+    page = viewer_client.get(f"/contacts/{district.ben.pk}/").content.decode()
+    link = re.search(r'<a href="([^"]+)" id="contact-sms-log">', page)
+    assert link is not None
+    html = viewer_client.get(link.group(1).replace("&amp;", "&")).content.decode()
+    assert "Summary: 2 messages" in html  # Ben's two numbers in the snow day broadcast
+    assert html.count(f'href="/contacts/{district.ben.pk}/"') == 2
+    assert 'href="/reports/sms-status/?number=%2B12175550102#lookup-result"' in page
