@@ -3,6 +3,7 @@ in-process until it is idle."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,7 +11,7 @@ from django.conf import settings
 
 from schoolsms.accounts.models import Organization
 from schoolsms.messaging.models import Broadcast, BroadcastStatus, Message
-from schoolsms.messaging.tasks import broadcast_dispatch_task
+from schoolsms.messaging.tasks import broadcast_dispatch_enqueue
 from schoolsms.messaging.workers.database import PipelineWorker
 from schoolsms.messaging.workers.rq import RQPipelineWorker
 
@@ -36,37 +37,55 @@ def make_broadcast(
         status=BroadcastStatus.SCHEDULED,
     )
     if enqueue:
-        broadcast_dispatch_task.enqueue(broadcast.pk)
+        broadcast_dispatch_enqueue(broadcast.pk)
     return broadcast
 
 
-def run_worker(*, horizon: float = 30.0) -> None:
+def run_worker(*, horizon: float = 30.0, within: float | None = None) -> None:
     """The real worker loop of the configured task backend, in this process (no signal
-    handlers), until idle."""
+    handlers), until idle; with `within`, fail when it is not idle after that many seconds."""
+    worker: RQPipelineWorker | PipelineWorker
     if settings.SCHOOLSMS_TASK_BACKEND == "rq":
-        RQPipelineWorker(
+        worker = RQPipelineWorker(
             until_idle=True,
             horizon=horizon,
             sweep_every=1.0,
             interval=0.0,
             worker_id="test-worker",
             manage_connections=False,
-        ).run()
+        )
+    else:
+        worker = PipelineWorker(
+            until_idle=True,
+            horizon=horizon,
+            sweep_every=1.0,
+            manage_connections=False,
+            queue_names=["*"],
+            interval=0.0,
+            batch=False,
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=None,
+            worker_id="test-worker",
+            excluded_queue_names=[],
+        )
+    if within is None:
+        worker.run()
         return
-    PipelineWorker(
-        until_idle=True,
-        horizon=horizon,
-        sweep_every=1.0,
-        manage_connections=False,
-        queue_names=["*"],
-        interval=0.0,
-        batch=False,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="test-worker",
-        excluded_queue_names=[],
-    ).run()
+    done = threading.Event()
+
+    def stop() -> None:
+        if not done.is_set():
+            worker.running = False
+
+    timer = threading.Timer(within, stop)
+    timer.start()
+    try:
+        worker.run()
+    finally:
+        done.set()
+        timer.cancel()
+    assert worker.running, f"the worker still had work after {within} s"
 
 
 def outcomes(broadcast: Broadcast) -> dict[str | None, tuple[str, str]]:
