@@ -89,8 +89,12 @@ test-rq: $(STAMP)
 		echo "RQ task backend (pipeline tests): SKIPPED: Redis does not answer at $(REDIS_TEST_URL)" >> $(SUMMARY); \
 	fi
 
+# make bench SCALE=small: every bench at a hundredth of the issues' sizes (a quick look).
+SCALE ?= full
+# bench_workers drops and re-creates this database on every run.
+BENCH_WORKERS_PG ?= $(PG_URL)_bench_workers
 bench: $(STAMP)
-	$(BIN)/python bench/run.py
+	BENCH_WORKERS_PG=$(BENCH_WORKERS_PG) $(BIN)/python bench/run.py --scale $(SCALE)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -7,8 +7,7 @@
   a message goes through (claim, sent, delivered), same file settings. Target <= 5.
 - first text: with a worker already running, the time from `broadcast send` to the first
   message handed to the carrier, for 1,000,000 recipients as a ratio to 1,000. Target <= 1.5.
-- growth: end to end and the SMS Log CSV export at 10k, 100k and 1M rows, as time per row
-  (scale shrinks every size), to show the cost grows linearly.
+(How these costs grow with the audience is bench_growth's.)
 """
 
 from __future__ import annotations
@@ -39,8 +38,9 @@ def _cli(*args: str) -> str:
     return subprocess.run([*CLI, *args], check=True, capture_output=True, text=True).stdout
 
 
-def _raw_row_work(count: int) -> float:
-    """Insert `count` rows as wide as messaging_message, then update them three times."""
+def _raw_row_work(count: int) -> dict[str, float]:
+    """Insert `count` rows as wide as messaging_message, then update them three times: the
+    seconds of it all ("raw") and of the insert alone ("raw_insert")."""
     con = sqlite3.connect(_db_path(), isolation_level=None)
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=NORMAL")
@@ -56,6 +56,7 @@ def _raw_row_work(count: int) -> float:
     )
     rows = [tuple(f"{c}-{i}" for c in columns) for i in range(count)]
     started = time.perf_counter()
+    steps = []
     for sql, params in (
         (insert, rows),
         ("UPDATE bench_raw SET result = 'sending', claimed_at = ? WHERE id = ?", None),
@@ -72,16 +73,22 @@ def _raw_row_work(count: int) -> float:
             params = [(*(["x"] * (width - 1)), i) for i in range(1, count + 1)]
         con.executemany(sql, params)
         con.execute("COMMIT")
-    elapsed = time.perf_counter() - started
+        steps.append(time.perf_counter() - started)
     con.execute("DROP TABLE bench_raw")
     con.close()
-    return elapsed
+    return {"raw": steps[-1], "raw_insert": steps[0]}
 
 
 def step_e2e(count: int) -> dict[str, Any]:
     django_setup()
     setup_database()
     build_audience(count, mps=0)
+    return e2e_measure(count)
+
+
+def e2e_measure(count: int) -> dict[str, Any]:
+    """Send a broadcast to the `count` contacts already in the database, the way a user does,
+    export its SMS Log as CSV; the raw row work for as many rows beside them."""
     from django.db import connection
 
     connection.close()
@@ -98,7 +105,7 @@ def step_e2e(count: int) -> dict[str, Any]:
     _cli("report", "sms-log", "--org", "bench", "--format", "csv", "--output", str(export))
     export_seconds = time.perf_counter() - started
     connection.close()
-    return {"count": count, "ours": ours, "raw": _raw_row_work(count), "export": export_seconds}
+    return {"count": count, "ours": ours, "export": export_seconds, **_raw_row_work(count)}
 
 
 def step_first(count: int) -> dict[str, Any]:
@@ -161,23 +168,6 @@ def run(scale: float) -> list[Figure]:
             rows=large["count"],
         )
     )
-    for count in sorted({max(1_000, int(size * scale)) for size in (10_000, 100_000, 1_000_000)}):
-        out = (
-            e2e
-            if count == e2e["count"]
-            else child("bench_end_to_end", "e2e", count, f"e2e-{count}.sqlite3")
-        )
-        for what, key in (("end to end", "ours"), ("SMS Log CSV export", "export")):
-            figures.append(
-                Figure(
-                    name=f"growth: {what}, {count:,} rows, per row",
-                    ours_seconds=out[key] / count,
-                    baseline_name="raw row work per row",
-                    baseline_seconds=out["raw"] / count,
-                    rows=count,
-                    extra={"micro_seconds_per_row": round(out[key] / count * 1e6, 1)},
-                )
-            )
     return figures
 
 

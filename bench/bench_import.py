@@ -12,20 +12,16 @@ from __future__ import annotations
 import csv
 import os
 import random
-import shutil
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from common import Figure  # noqa: E402
+from common import CONTACT_COLUMNS, Figure, fresh_var, local_number, schoolsms_timed  # noqa: E402
 
 VAR = Path(os.environ.get("BENCH_IMPORT_VAR", "/tmp/schoolsms-bench-import"))
 BUDGET = 60.0
-AREA_CODES = (217, 312, 415, 212, 305, 512, 617, 206, 404, 713, 303, 602, 503, 614, 216, 313)
 
 
 def _write_files(rows: int) -> tuple[Path, Path]:
@@ -34,13 +30,9 @@ def _write_files(rows: int) -> tuple[Path, Path]:
     numbers: list[str] = []
     with contacts.open("w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["external_id", "first_name", "last_name", "email", "role", "school",
-                    "phone1", "sms1", "phone2", "sms2"])  # fmt: skip
+        w.writerow(CONTACT_COLUMNS)
         for i in range(rows):
-            a, b = (
-                f"({rng.choice(AREA_CODES)}) {rng.randint(200, 999)}-{rng.randint(0, 9999):04d}"
-                for _ in range(2)
-            )
+            a, b = local_number(rng), local_number(rng)
             numbers.append(a)
             w.writerow([f"S{i:07d}", "Ann", "Lee", f"ann{i}@example.org", "guardian",
                         "Lincoln Elementary", a, "yes", b, "no"])  # fmt: skip
@@ -52,31 +44,19 @@ def _write_files(rows: int) -> tuple[Path, Path]:
     return contacts, consent
 
 
-def _schoolsms(*args: str) -> float:
-    env = dict(os.environ, SCHOOLSMS_VAR_DIR=str(VAR))
-    env.pop("DATABASE_URL", None)
-    started = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "schoolsms", *args], env=env, check=True, stdout=subprocess.DEVNULL
-    )
-    return time.perf_counter() - started
-
-
 def run(scale: float) -> list[Figure]:
     rows = max(int(100_000 * scale), 100)
-    shutil.rmtree(VAR, ignore_errors=True)
-    VAR.mkdir(parents=True)
+    fresh_var(VAR)
     contacts, consent = _write_files(rows)
-    _schoolsms("migrate", "-v", "0")
-    _schoolsms("org", "create", "--slug", "bench", "--name", "Bench", "--sender", "67587")
-    startup = _schoolsms("check")  # interpreter and Django start-up, not import work
+    schoolsms_timed(VAR, "org", "create", "--slug", "bench", "--name", "Bench", "--sender", "67587")
+    startup = schoolsms_timed(VAR, "check")  # interpreter and Django start-up, not import work
     figures = []
     for name, args in [
         ("contacts import, new", ["contacts", "import", "--org", "bench", str(contacts)]),
         ("contacts import, again", ["contacts", "import", "--org", "bench", str(contacts)]),
         ("consent import", ["consent", "import", "--org", "bench", str(consent)]),
     ]:
-        seconds = _schoolsms(*args)
+        seconds = schoolsms_timed(VAR, *args)
         figures.append(
             Figure(
                 name=f"{name} ({rows:,} rows)",

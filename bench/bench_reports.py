@@ -27,7 +27,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from common import Figure, django_setup  # noqa: E402
+from common import Figure, django_setup, pg_database  # noqa: E402
 from reports_data import EXPORT_DAYS, TZ, step_prepare_pg, step_prepare_sqlite  # noqa: E402
 
 PG_URL = os.environ.get("BENCH_REPORTS_PG", "postgres://postgres@127.0.0.1:5432/schoolsms_bench")
@@ -318,17 +318,9 @@ def _export_figures(
 def run(scale: float) -> list[Figure]:
     VAR.mkdir(parents=True, exist_ok=True)
     figures: list[Figure] = []
-    import psycopg
-
-    base_url, db_name = PG_URL.rsplit("/", 1)
-    try:
-        with psycopg.connect(f"{base_url}/postgres", autocommit=True, connect_timeout=3) as conn:
-            if not conn.execute(
-                "SELECT 1 FROM pg_database WHERE datname = %s", [db_name]
-            ).fetchone():
-                conn.execute(f'CREATE DATABASE "{db_name}"')
-    except psycopg.OperationalError as exc:
-        print(f"   PostgreSQL not reachable ({exc}); skipping the PostgreSQL figures", flush=True)
+    unreachable = pg_database(PG_URL)
+    if unreachable:
+        print(f"   {unreachable}; skipping the PostgreSQL figures", flush=True)
     else:
         print(f"   preparing PostgreSQL data: {_child('prepare_pg', scale, PG_URL)}", flush=True)
         figures += [Figure(**f) for f in _child("measure", scale, PG_URL)]

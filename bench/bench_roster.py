@@ -14,20 +14,16 @@ import csv
 import io
 import os
 import random
-import shutil
-import subprocess
 import sys
-import time
 import zipfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from common import Figure  # noqa: E402
+from common import CONTACT_COLUMNS, Figure, fresh_var, local_number, schoolsms_timed  # noqa: E402
 
 VAR = Path(os.environ.get("BENCH_ROSTER_VAR", "/tmp/schoolsms-bench-roster"))
-AREA_CODES = (217, 312, 415, 212, 305, 512, 617, 206, 404, 713, 303, 602, 503, 614, 216, 313)
 SCHOOLS = [(f"org-{i}", f"School {i}") for i in range(6)]
 USER_COLUMNS = ["sourcedId", "status", "dateLastModified", "enabledUser", "orgSourcedIds", "role",
                 "username", "userIds", "givenName", "familyName", "middleName", "identifier",
@@ -38,9 +34,6 @@ ROLES = {"student": "student", "parent": "guardian", "teacher": "staff"}
 def _people(users: int) -> list[dict[str, str]]:
     rng = random.Random(15)
 
-    def number() -> str:
-        return f"({rng.choice(AREA_CODES)}) {rng.randint(200, 999)}-{rng.randint(0, 9999):04d}"
-
     staff = users // 15
     students = (users - staff) * 2 // 5
     guardians = users - staff - students
@@ -48,7 +41,8 @@ def _people(users: int) -> list[dict[str, str]]:
     for i in range(guardians):
         people.append({"sourcedId": f"G{i:07d}", "role": "parent", "givenName": "Rosa",
                        "familyName": f"Lopez{i % 997}", "email": f"g{i}@example.org",
-                       "sms": number(), "phone": number(), "agentSourcedIds": ""})  # fmt: skip
+                       "sms": local_number(rng), "phone": local_number(rng),
+                       "agentSourcedIds": ""})  # fmt: skip
     for i in range(students):
         agents = [f"G{(2 * i) % guardians:07d}"]
         if i % 3:
@@ -59,7 +53,7 @@ def _people(users: int) -> list[dict[str, str]]:
     for i in range(staff):
         people.append({"sourcedId": f"T{i:07d}", "role": "teacher", "givenName": "Alan",
                        "familyName": f"Turing{i % 97}", "email": f"t{i}@example.org",
-                       "sms": number(), "phone": "", "agentSourcedIds": ""})  # fmt: skip
+                       "sms": local_number(rng), "phone": "", "agentSourcedIds": ""})  # fmt: skip
     for n, person in enumerate(people):
         person["school"] = SCHOOLS[n % len(SCHOOLS)][0]
     return people
@@ -71,8 +65,7 @@ def _write(users: int) -> tuple[Path, Path]:
     plain = VAR / f"contacts-{users}.csv"
     with plain.open("w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["external_id", "first_name", "last_name", "email", "role", "school",
-                    "phone1", "sms1", "phone2", "sms2"])  # fmt: skip
+        w.writerow(CONTACT_COLUMNS)
         for p in people:
             w.writerow([p["sourcedId"], p["givenName"], p["familyName"], p["email"],
                         ROLES[p["role"]], names[p["school"]], p["sms"], "yes" if p["sms"] else "",
@@ -99,29 +92,17 @@ def _write(users: int) -> tuple[Path, Path]:
     return plain, bundle
 
 
-def _schoolsms(*args: str) -> float:
-    env = dict(os.environ, SCHOOLSMS_VAR_DIR=str(VAR))
-    env.pop("DATABASE_URL", None)
-    started = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "schoolsms", *args], env=env, check=True, stdout=subprocess.DEVNULL
-    )
-    return time.perf_counter() - started
-
-
 def run(scale: float) -> list[Figure]:
     users = max(int(300_000 * scale), 300)
-    shutil.rmtree(VAR, ignore_errors=True)
-    VAR.mkdir(parents=True)
+    fresh_var(VAR)
     plain, bundle = _write(users)
-    _schoolsms("migrate", "-v", "0")
     best = {"csv": float("inf"), "roster": float("inf")}
     for round_ in range(2):
         for kind, path in (("csv", plain), ("roster", bundle)):
             slug = f"{kind}{round_}"
             code = str(60000 + round_ * 10 + (kind == "roster"))
-            _schoolsms("org", "create", "--slug", slug, "--name", slug, "--sender", code)
-            seconds = _schoolsms("contacts", "import", "--org", slug, str(path))
+            schoolsms_timed(VAR, "org", "create", "--slug", slug, "--name", slug, "--sender", code)
+            seconds = schoolsms_timed(VAR, "contacts", "import", "--org", slug, str(path))
             best[kind] = min(best[kind], seconds)
     return [
         Figure(

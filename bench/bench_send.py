@@ -10,7 +10,6 @@ result, both Twilio callbacks through the signed webhook) with one worker on SQL
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,16 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from common import Figure, django_setup  # noqa: E402
-from pipeline_data import build_audience, child, setup_database  # noqa: E402
+from pipeline_data import (  # noqa: E402
+    broadcast_dispatched,
+    build_audience,
+    carrier_stamps,
+    child,
+    peak_per_second,
+    results_count,
+    setup_database,
+    worker_until_idle,
+)
 
 TARGET_MPS = 5_000
 LIMIT_MPS = 200
@@ -27,59 +35,21 @@ LIMIT_MPS = 200
 def _send(count: int, mps: int) -> dict[str, Any]:
     django_setup()
     setup_database()
-    from django.db.models import Count
-
-    from schoolsms.carriers.simulator.models import SimulatedMessage
-    from schoolsms.messaging.management.commands.worker import PipelineWorker
-    from schoolsms.messaging.models import Broadcast, BroadcastStatus, Message
-    from schoolsms.messaging.tasks import broadcast_dispatch_task
+    from schoolsms.messaging.models import Message
     from schoolsms.messaging.throttle import throttle_chunk
 
-    org = build_audience(count, mps=mps)
-    broadcast = Broadcast.objects.create(
-        organization=org, name="bench", text="Bench message", status=BroadcastStatus.SCHEDULED
-    )
-    broadcast_dispatch_task.call(broadcast.pk)  # fan-out is bench_fanout's business
-    worker = PipelineWorker(
-        until_idle=True,
-        horizon=5,
-        sweep_every=5,
-        queue_names=["*"],
-        interval=0.01,
-        batch=False,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="bench",
-        excluded_queue_names=[],
-    )
-    started = time.perf_counter()
-    worker.run()
-    elapsed = time.perf_counter() - started
-    results = dict(
-        Message.objects.filter(broadcast=broadcast)
-        .values_list("result")
-        .annotate(n=Count("id"))
-        .values_list("result", "n")
-    )
+    broadcast = broadcast_dispatched(build_audience(count, mps=mps))
+    elapsed = worker_until_idle()
     delivered = Message.objects.filter(broadcast=broadcast, delivered_at__isnull=False).count()
-    stamps = sorted(
-        t.timestamp() for t in SimulatedMessage.objects.values_list("created_at", flat=True)
-    )
-    # The most messages the carrier received in any one-second window.
-    peak, j = 0, 0
-    for i, t in enumerate(stamps):
-        while stamps[j] <= t - 1.0:
-            j += 1
-        peak = max(peak, i - j + 1)
+    stamps = carrier_stamps()
     return {
         "count": count,
         "elapsed": elapsed,
-        "results": results,
+        "results": results_count(broadcast),
         "delivered": delivered,
         "first": stamps[0],
         "last": stamps[-1],
-        "peak_1s": peak,
+        "peak_1s": peak_per_second(stamps),
         "chunk": throttle_chunk(mps, 500),
     }
 
@@ -123,6 +93,7 @@ def run(scale: float) -> list[Figure]:
             baseline_name="the configured limit",
             baseline_seconds=LIMIT_MPS,
             limit_ratio=1.01,
+            unit=" msg/s",
             rows=limited_count,
             extra={
                 "sustained_msg_per_s": round(sustained, 1),

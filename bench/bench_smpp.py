@@ -23,7 +23,14 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from common import Figure, django_setup  # noqa: E402
-from pipeline_data import build_audience, child, setup_database  # noqa: E402
+from pipeline_data import (  # noqa: E402
+    broadcast_dispatched,
+    build_audience,
+    child,
+    results_count,
+    setup_database,
+    worker_until_idle,
+)
 
 WINDOW = 10
 HEADER = struct.Struct(">LLLL")
@@ -77,13 +84,9 @@ def _minimal_loop(port: int, count: int) -> float:
     return elapsed
 
 
-def _gateway(port: int, count: int) -> float:
-    from schoolsms.accounts.models import Sender
+def _use_smsc(sender: Any, port: int) -> None:
     from schoolsms.carriers.services import sender_gateway_configure
-    from schoolsms.carriers.smpp.transport import SmppGateway
-    from schoolsms.messaging.gateway import OutboundMessage
 
-    sender, _ = Sender.objects.get_or_create(code="67500")
     sender_gateway_configure(
         sender=sender,
         gateway="smpp",
@@ -95,6 +98,15 @@ def _gateway(port: int, count: int) -> float:
             "smpp_window": WINDOW,
         },
     )
+
+
+def _gateway(port: int, count: int) -> float:
+    from schoolsms.accounts.models import Sender
+    from schoolsms.carriers.smpp.transport import SmppGateway
+    from schoolsms.messaging.gateway import OutboundMessage
+
+    sender, _ = Sender.objects.get_or_create(code="67500")
+    _use_smsc(sender, port)
     gateway = SmppGateway(sender)
     gateway.bind.session.wait_bound(10)
     messages = [
@@ -128,56 +140,16 @@ def _bind(count: int) -> dict[str, Any]:
 def _pipeline(count: int) -> dict[str, Any]:
     django_setup()
     setup_database()
-    from django.db.models import Count
-
-    from schoolsms.carriers.services import sender_gateway_configure
-    from schoolsms.messaging.management.commands.worker import PipelineWorker
-    from schoolsms.messaging.models import Broadcast, BroadcastStatus, Message
-    from schoolsms.messaging.tasks import broadcast_dispatch_task
-
     process, port = _smsc()
     try:
         loop = _minimal_loop(port, count)
         org = build_audience(count, mps=0)
-        sender_gateway_configure(
-            sender=org.sender,
-            gateway="smpp",
-            values={
-                "smpp_host": "127.0.0.1",
-                "smpp_port": port,
-                "smpp_system_id": "school",
-                "smpp_password": "secret",
-            },
-        )
-        broadcast = Broadcast.objects.create(
-            organization=org, name="bench", text="Bench message", status=BroadcastStatus.SCHEDULED
-        )
-        broadcast_dispatch_task.call(broadcast.pk)
-        worker = PipelineWorker(
-            until_idle=True,
-            horizon=5,
-            sweep_every=5,
-            queue_names=["*"],
-            interval=0.01,
-            batch=False,
-            backend_name="default",
-            startup_delay=False,
-            max_tasks=None,
-            worker_id="bench",
-            excluded_queue_names=[],
-        )
-        started = time.perf_counter()
-        worker.run()
-        elapsed = time.perf_counter() - started
+        _use_smsc(org.sender, port)
+        broadcast = broadcast_dispatched(org)
+        elapsed = worker_until_idle()
     finally:
         process.terminate()
-    results = dict(
-        Message.objects.filter(broadcast=broadcast)
-        .values_list("result")
-        .annotate(n=Count("id"))
-        .values_list("result", "n")
-    )
-    return {"elapsed": elapsed, "loop": loop, "results": results}
+    return {"elapsed": elapsed, "loop": loop, "results": results_count(broadcast)}
 
 
 def run(scale: float) -> list[Figure]:

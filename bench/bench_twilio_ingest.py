@@ -180,6 +180,8 @@ def run(scale: float) -> list[Figure]:
         DATABASE_URL=f"sqlite:///{db}",
         SCHOOLSMS_VAR_DIR=str(VAR),
         SCHOOLSMS_PUBLIC_URL=public,
+        # A throwaway key for the throwaway database (it seals the sender's auth token).
+        SECRET_KEY=os.environ.get("SECRET_KEY", "bench-only-" + "x" * 40),
         LOG_LEVEL="WARNING",
         PYTHONPATH=os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]),
     )

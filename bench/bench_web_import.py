@@ -41,6 +41,8 @@ def run(scale: float) -> list[Figure]:
                 "median_seconds": round(statistics.median(times), 3),
                 "upload_seconds": round(result.upload_seconds, 1),
                 "import_seconds": round(result.import_seconds, 1),
+                # distinct row counts the progress bar showed while the worker checked the file
+                "progress_steps": len({done for done, total in result.progress if total}),
             },
         )
     ]

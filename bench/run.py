@@ -1,8 +1,11 @@
-"""`make bench`: runs bench/bench_*.py; each figure is a ratio to the raw storage limit.
+"""`make bench`: runs every bench/bench_*.py; each figure is a ratio to a limit measured in the
+same run.
 
-Each module defines `run(scale: float) -> list[Figure]` (Figure is in bench/common.py).
-`--scale` shrinks every size (0.01 for a quick look); the issues' targets are for scale 1.
-Results go to bench/results/latest.json.
+A bench is found by its file name: bench/bench_<what>.py defining
+`run(scale: float) -> list[Figure]` (Figure is in bench/common.py) is picked up and run in name
+order. `--scale` shrinks every size: `small` (0.01, a quick look), `full` (1, the default: the
+issues' targets are for it) or a number. The table goes to bench/RESULTS.md with the date and
+the machine (not with --only), and every figure to bench/results/latest.json.
 """
 
 from __future__ import annotations
@@ -23,9 +26,35 @@ sys.path.insert(0, str(HERE))
 
 from common import Figure  # noqa: E402
 
+SCALES = {"small": 0.01, "full": 1.0}
+
 
 def _ratio_text(figure: Figure) -> str:
     return f"{figure.ratio:.2f}x" if figure.ratio is not None else "-"
+
+
+def _amount(seconds: float, unit: str) -> str:
+    return f"{seconds:.4g}{unit}"
+
+
+def _verdict_text(figure: Figure) -> str:
+    why = figure.skipped or "; ".join(figure.problems)
+    return f"{figure.verdict} ({why})" if why else figure.verdict or "-"
+
+
+def scale_value(text: str) -> float:
+    """`small`, `full` or a number (the fraction of the issues' sizes)."""
+    if text in SCALES:
+        return SCALES[text]
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"scale {text!r}: use {' or '.join(SCALES)}, or a number such as 0.1"
+        ) from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"scale {text!r}: must be more than 0")
+    return value
 
 
 def results_table(figures: list[Figure]) -> str:
@@ -36,10 +65,15 @@ def results_table(figures: list[Figure]) -> str:
     ]
     for f in figures:
         target = f"<= {f.limit_ratio}x" if f.limit_ratio else "(shown)"
-        limit = f"{f.baseline_name} {f.baseline_seconds:.4g}s" if f.baseline_name else "-"
+        if f.skipped:
+            lines.append(f"| {f.name} | - | - | - | {target} | {_verdict_text(f)} |")
+            continue
+        limit = (
+            f"{f.baseline_name} {_amount(f.baseline_seconds, f.unit)}" if f.baseline_name else "-"
+        )
         lines.append(
-            f"| {f.name} | {f.ours_seconds:.4g}s | {limit} | {_ratio_text(f)} | {target} "
-            f"| {f.verdict or '-'} |"
+            f"| {f.name} | {_amount(f.ours_seconds, f.unit)} | {limit} | {_ratio_text(f)} "
+            f"| {target} | {_verdict_text(f)} |"
         )
     return "\n".join(lines)
 
@@ -80,7 +114,9 @@ def results_markdown(table: str, scale: float) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--scale", type=float, default=float(os.environ.get("BENCH_SCALE", "1")))
+    parser.add_argument(
+        "--scale", type=scale_value, default=scale_value(os.environ.get("BENCH_SCALE") or "full")
+    )
     parser.add_argument(
         "--only", action="append", default=[], help="module name, e.g. bench_fanout"
     )
@@ -95,18 +131,18 @@ def main() -> int:
         module = importlib.import_module(name)
         for figure in module.run(args.scale):
             figures.append(figure)
-            ratio = f"{figure.ratio:.2f}x" if figure.ratio is not None else "-"
             limit = f" (target <= {figure.limit_ratio}x)" if figure.limit_ratio else ""
             print(
-                f"{figure.name}: ours {figure.ours_seconds:.3f}s"
-                f" vs {figure.baseline_name} {figure.baseline_seconds:.3f}s = {ratio}{limit}"
-                f" {figure.verdict} {figure.extra or ''}",
+                f"{figure.name}: ours {_amount(figure.ours_seconds, figure.unit)}"
+                f" vs {figure.baseline_name} {_amount(figure.baseline_seconds, figure.unit)}"
+                f" = {_ratio_text(figure)}{limit} {_verdict_text(figure)} {figure.extra or ''}",
                 flush=True,
             )
         print(f"   ({time.perf_counter() - started:.1f}s)", flush=True)
     table = results_table(figures)
     print("\n" + table, flush=True)
-    (HERE / "RESULTS.md").write_text(results_markdown(table, args.scale))
+    if not args.only:  # a partial run would replace the full table with a piece of it
+        (HERE / "RESULTS.md").write_text(results_markdown(table, args.scale))
     out = HERE / "results"
     out.mkdir(exist_ok=True)
     payload = [{**asdict(f), "ratio": f.ratio, "verdict": f.verdict} for f in figures]

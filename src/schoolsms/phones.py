@@ -3,8 +3,25 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import phonenumbers
+
+# The country whose numbers pages write in national format: the organization's, while one of
+# its pages is made (accounts.access.org_required sets it); other countries' numbers are
+# written in international format.
+_HOME_REGION: ContextVar[str] = ContextVar("home_region", default="US")
+
+
+@contextmanager
+def home_region(region: str) -> Iterator[None]:
+    token = _HOME_REGION.set(region)
+    try:
+        yield
+    finally:
+        _HOME_REGION.reset(token)
 
 
 class InvalidPhoneNumber(ValueError):
@@ -62,7 +79,8 @@ def to_e164(value: str, region: str = "US") -> str:
 
 
 def display(e164: str) -> str:
-    """A friendly national or international rendering for pages."""
+    """For pages: national format for a number of the home country (the organization's, see
+    home_region), international for any other."""
     try:
         parsed = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
@@ -70,7 +88,7 @@ def display(e164: str) -> str:
     region = phonenumbers.region_code_for_number(parsed)
     fmt = (
         phonenumbers.PhoneNumberFormat.NATIONAL
-        if region == "US"
+        if region == _HOME_REGION.get()
         else phonenumbers.PhoneNumberFormat.INTERNATIONAL
     )
     return phonenumbers.format_number(parsed, fmt)

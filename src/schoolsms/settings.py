@@ -99,6 +99,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "schoolsms.core.middleware.ResponseHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
+    "schoolsms.core.middleware.ApiUploadLimitMiddleware",
     "schoolsms.core.middleware.InputGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -144,7 +145,10 @@ _db = dj_database_url.parse(
 )
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["OPTIONS"] = {**_SQLITE_OPTIONS, **_db.get("OPTIONS", {})}
-    _db["CONN_MAX_AGE"] = 0
+    # Connections are kept between requests (conn_max_age above), as with PostgreSQL: opening
+    # one runs the PRAGMAs above, and closing the last one checkpoints and removes the WAL,
+    # which the next write then syncs afresh; per request, that made signed Twilio status
+    # callbacks about three times slower (bench_twilio_ingest).
     # Tests use a file (not :memory:) so they can start real worker and CLI processes on the
     # same data; conftest.py names it, unique per run.
 else:
@@ -225,6 +229,8 @@ SCHOOLSMS_SEND_TASKS = env_int("SCHOOLSMS_SEND_TASKS", 4, minimum=1)
 # Seconds a row may stay in Sending before the carrier is asked what became of it.
 SCHOOLSMS_SEND_LEASE = env_float("SCHOOLSMS_SEND_LEASE", 120.0, minimum=0)
 SCHOOLSMS_SIMULATOR_CALLBACK_DELAY = env_float("SCHOOLSMS_SIMULATOR_CALLBACK_DELAY", 2.0, minimum=0)
+# Seconds each call to the simulator takes, like a slow carrier's round trip (benchmarks).
+SCHOOLSMS_SIMULATOR_LATENCY = env_float("SCHOOLSMS_SIMULATOR_LATENCY", 0.0, minimum=0)
 # Unset: the shipped demo mix of failures; set empty: every number is delivered.
 SCHOOLSMS_SIMULATOR_SCENARIO = env_str(
     "SCHOOLSMS_SIMULATOR_SCENARIO",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 
 from django.contrib.auth.models import User
@@ -10,6 +11,7 @@ from schoolsms.accounts.models import Organization
 from schoolsms.accounts.services import organization_create, user_create
 from schoolsms.consent.services import consent_change
 from schoolsms.contacts.models import Contact, PhoneNumber
+from schoolsms.messaging.workers.configured import pipeline_worker
 
 PASSWORD = "correct-horse-battery-staple"  # noqa: S105 (test-only)
 
@@ -72,3 +74,41 @@ def subprocess_env() -> dict[str, str]:
         auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
         url = f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     return {**os.environ, "DATABASE_URL": url}
+
+
+def run_worker(
+    *,
+    horizon: float = 30.0,
+    interval: float = 0.0,
+    sweep_every: float = 1.0,
+    worker_id: str = "test-worker",
+    within: float | None = None,
+) -> None:
+    """The real worker loop of the configured task backend, in this process (no signal
+    handlers), until idle; `interval` is the pause between polls when no task is ready. With
+    `within`, fail when the worker is not idle after that many seconds."""
+    worker = pipeline_worker(
+        until_idle=True,
+        horizon=horizon,
+        sweep_every=sweep_every,
+        interval=interval,
+        worker_id=worker_id,
+        manage_connections=False,
+    )
+    if within is None:
+        worker.run()
+        return
+    done = threading.Event()
+
+    def stop() -> None:
+        if not done.is_set():
+            worker.running = False
+
+    timer = threading.Timer(within, stop)
+    timer.start()
+    try:
+        worker.run()
+    finally:
+        done.set()
+        timer.cancel()
+    assert worker.running, f"the worker still had work after {within} s"

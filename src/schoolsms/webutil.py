@@ -2,12 +2,37 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django.utils.http import url_has_allowed_host_and_scheme
+
+# The one way pages write a moment and a day ("Dec 2, 2026, 2:30 PM", "Dec 2, 2026"); exports
+# and the API keep ISO 8601.
+WHEN_FORMAT = "M j, Y, g:i A"
+DAY_FORMAT = "M j, Y"
+
+
+def when(value: dt.datetime | None) -> str:
+    """A moment in the active time zone (the organization's on its pages); "" for None."""
+    if not value:
+        return ""
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return date_format(value, WHEN_FORMAT)
+
+
+def day(value: dt.date | dt.datetime | None) -> str:
+    if not value:
+        return ""
+    if isinstance(value, dt.datetime) and timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return date_format(value, DAY_FORMAT)
 
 
 def back_target(request: HttpRequest, default: str) -> str:

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBase
 
 from schoolsms.accounts.models import Membership, Organization, Role
+from schoolsms.phones import home_region
 
 SESSION_KEY = "schoolsms_org_id"
 View = TypeVar("View", bound=Callable[..., HttpResponseBase])
@@ -68,7 +69,8 @@ def org_required(roles: tuple[str, ...] = READ) -> Callable[[View], View]:
             member = cast(OrgRequest, request)
             member.membership = membership
             member.organization = membership.organization
-            return view(member, *args, **kwargs)
+            with home_region(member.organization.phone_region):
+                return view(member, *args, **kwargs)
 
         return cast(View, wrapper)
 

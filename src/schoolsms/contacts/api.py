@@ -1,20 +1,21 @@
-"""API: contacts search and detail with each number's consent, and the CSV import."""
+"""API: contacts search and detail with each number's consent; the import (importapi) beside."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from ninja import File, Query, Router, Schema, Status
+from ninja import Query, Router, Schema
 from ninja.errors import HttpError
-from ninja.files import UploadedFile
 
-from schoolsms.accounts.access import ADMIN, UserRequest
+from schoolsms.accounts.access import UserRequest
 from schoolsms.accounts.api import api_membership, api_memberships
 from schoolsms.apiutil import DbId
-from schoolsms.contacts import selectors
+from schoolsms.contacts import importapi, selectors
 from schoolsms.contacts.models import Contact, ContactRole
+from schoolsms.inputs import DB_INT_MAX
 
 router = Router(tags=["contacts"])
+router.add_router("", importapi.router)
 
 MAX_PAGE_SIZE = 500
 
@@ -56,27 +57,6 @@ class ContactFilters(Schema):
     school: str = ""
     page: int = 1
     page_size: int = 50
-
-
-class RowErrorOut(Schema):
-    line: int
-    field: str
-    value: str
-    message: str
-
-
-class ImportErrorsOut(Schema):
-    detail: str
-    errors: list[RowErrorOut]
-
-
-class ImportSummaryOut(Schema):
-    rows: int
-    created: int
-    updated: int
-    unchanged: int
-    numbers: int
-    pending_created: int
 
 
 def _number(state: selectors.NumberState) -> NumberOut:
@@ -124,7 +104,8 @@ def contacts_list(request: UserRequest, filters: Query[ContactFilters]) -> Conta
     )
     count = qs.count()
     start = (filters.page - 1) * filters.page_size
-    contacts = list(qs[start : start + filters.page_size])
+    # A page beyond what the database can count to is past the last one: empty, not an overflow.
+    contacts = list(qs[start : start + filters.page_size]) if start <= DB_INT_MAX else []
     numbers = selectors.numbers_for_contacts(organization=org, contacts=contacts)
     return ContactPage(
         count=count,
@@ -147,44 +128,3 @@ def contact_detail(request: UserRequest, contact_id: DbId) -> ContactOut:
         raise HttpError(404, "no such contact")
     numbers = selectors.contact_numbers(contact=contact, with_history=False)
     return _contact(contact, contact.organization.slug, numbers)
-
-
-@router.post(
-    "/import",
-    response={200: ImportSummaryOut, 422: ImportErrorsOut},
-    summary="Import contacts from CSV (admin)",
-)
-def contacts_import_upload(
-    request: UserRequest, file: File[UploadedFile], org: str | None = None
-) -> Status[ImportSummaryOut | ImportErrorsOut]:
-    """The same file format and all-or-nothing rule as `schoolsms contacts import`.
-
-    On any bad row, 422 with `{"detail": ..., "errors": [{"line", "field", "value", "message"}]}`
-    and nothing changes."""
-    from schoolsms.contacts.services import ContactImportError, contacts_import
-
-    membership = api_membership(request, org, ADMIN)
-    try:
-        summary = contacts_import(organization=membership.organization, file=file)  # type: ignore[arg-type]
-    except ContactImportError as exc:
-        return Status(
-            422,
-            ImportErrorsOut(
-                detail=f"nothing was imported: {len(exc.errors)} problem(s) in the file",
-                errors=[
-                    RowErrorOut(line=e.line, field=e.field, value=e.value, message=e.message)
-                    for e in exc.errors
-                ],
-            ),
-        )
-    return Status(
-        200,
-        ImportSummaryOut(
-            rows=summary.rows,
-            created=summary.created,
-            updated=summary.updated,
-            unchanged=summary.unchanged,
-            numbers=summary.numbers,
-            pending_created=summary.pending_created,
-        ),
-    )

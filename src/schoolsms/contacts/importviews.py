@@ -18,9 +18,8 @@ from schoolsms.accounts.access import ADMIN, OrgRequest, org_required
 from schoolsms.contacts import selectors
 from schoolsms.contacts.forms import ContactImportForm, RosterSettingsForm
 from schoolsms.contacts.importreport import MAX_SHOWN
-from schoolsms.contacts.jobs import import_job_confirm, import_job_create, import_job_discard
-from schoolsms.contacts.models import ImportJob, ImportKind, ImportSource
-from schoolsms.contacts.oneroster.bundle import is_bundle
+from schoolsms.contacts.jobs import import_job_confirm, import_job_discard, import_job_upload
+from schoolsms.contacts.models import ImportJob, ImportKind
 from schoolsms.contacts.oneroster.services import roster_settings_get
 from schoolsms.contacts.sync import RosterSettingsError, roster_settings_update
 from schoolsms.contacts.tasks import import_job_enqueue
@@ -28,7 +27,6 @@ from schoolsms.contacts.uploads import (
     LimitedUploadHandler,
     declared_too_large,
     limit_uploads,
-    upload_keep,
     upload_too_large_message,
 )
 from schoolsms.contacts.views import contacts_subtabs
@@ -72,19 +70,11 @@ def _contact_import(request: OrgRequest, handler: LimitedUploadHandler | None) -
         )
     if not form.is_valid():
         return _import_page(request, form)
-    upload = form.cleaned_data["file"]
-    path = upload_keep(upload)
     kind = ImportKind.CONSENT if form.cleaned_data["kind"] == "consent" else ImportKind.CONTACTS
-    if kind == ImportKind.CONTACTS:
-        with path.open("rb") as file:
-            if is_bundle(file):  # recognised by its content, whatever its name
-                kind = ImportKind.ONEROSTER
-    job = import_job_create(
+    job = import_job_upload(
         organization=request.organization,
         kind=kind,
-        source=ImportSource.WEB,
-        filename=upload.name or "upload",
-        path=path,
+        upload=form.cleaned_data["file"],
         created_by=request.user,
     )
     import_job_enqueue(job=job)

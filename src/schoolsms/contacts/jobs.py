@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 
 from schoolsms.accounts.models import Organization
@@ -23,6 +24,7 @@ from schoolsms.contacts.models import ImportJob, ImportKind, ImportSource, Impor
 from schoolsms.contacts.oneroster.bundle import USERS, is_bundle
 from schoolsms.contacts.oneroster.services import roster_import
 from schoolsms.contacts.services import TooManyInactivated, contacts_import
+from schoolsms.contacts.uploads import upload_keep
 from schoolsms.csvimport import CsvImportError, RowError
 
 logger = logging.getLogger(__name__)
@@ -48,6 +50,27 @@ def import_job_create(
         source=source,
         filename=filename[:255],
         path=str(path),
+        created_by=created_by,
+    )
+
+
+def import_job_upload(
+    *, organization: Organization, kind: str, upload: UploadedFile, created_by: User | None
+) -> ImportJob:
+    """Keep an uploaded file (web page or API) for the worker and record its job; a contacts
+    file that is a OneRoster bundle (recognised by its content, whatever its name) becomes a
+    roster import."""
+    path = upload_keep(upload)
+    if kind == ImportKind.CONTACTS:
+        with path.open("rb") as file:
+            if is_bundle(file):
+                kind = ImportKind.ONEROSTER
+    return import_job_create(
+        organization=organization,
+        kind=kind,
+        source=ImportSource.WEB,
+        filename=upload.name or "upload",
+        path=path,
         created_by=created_by,
     )
 

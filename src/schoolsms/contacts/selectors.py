@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
@@ -194,6 +195,14 @@ def import_jobs_recent(*, organization: Organization, limit: int = 10) -> list[I
 
 def import_job_get(*, organization: Organization, pk: int) -> ImportJob | None:
     return ImportJob.objects.filter(organization=organization, pk=pk).first()
+
+
+def import_job_in(
+    *, organization_ids: Iterable[int] | QuerySet[Any, Any], pk: int
+) -> ImportJob | None:
+    """An import of any of these organizations (an API token may act in several)."""
+    jobs = ImportJob.objects.filter(organization_id__in=organization_ids, pk=pk)
+    return jobs.select_related("organization").first()
 
 
 def roster_sync_last(*, organization: Organization) -> ImportJob | None:

@@ -3,6 +3,7 @@ get it), a draft's edit and delete, and the confirmation before anything goes ou
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -11,7 +12,6 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from schoolsms.accounts.access import OrgRequest
@@ -23,7 +23,7 @@ from schoolsms.messaging.forms import BroadcastForm
 from schoolsms.messaging.models import Broadcast, BroadcastStatus
 from schoolsms.messaging.text import client_tables, text_check
 from schoolsms.messaging.views import broadcast_or_404, sending_page, subtabs
-from schoolsms.webutil import confirm_page, is_confirmed
+from schoolsms.webutil import confirm_page, is_confirmed, when
 
 
 def text_check_context(text: str, organization: Organization) -> dict[str, Any]:
@@ -50,55 +50,75 @@ def text_check_context(text: str, organization: Organization) -> dict[str, Any]:
     }
 
 
-@sending_page
-def broadcast_new(request: OrgRequest) -> HttpResponse:
+def _form(request: OrgRequest, initial: dict[str, Any] | None = None) -> BroadcastForm:
     org = request.organization
-    schools = selectors.organization_schools(org)
-    form = BroadcastForm(
+    return BroadcastForm(
         request.POST or None,
         organization=org,
-        schools=schools,
+        schools=selectors.organization_schools(org),
         languages=selectors.organization_languages(org),
+        initial=initial,
     )
-    editing = request.method == "POST" and request.POST.get("edit") == "1"
-    if request.method == "POST" and not editing and form.is_valid():
-        data = form.cleaned_data
-        sending = request.POST.get("action") != "draft"
-        if sending and not is_confirmed(request):
-            breakdown = selectors.audience_breakdown(organization=org, **form.audience_filters())
-            return confirm_send(
-                request,
-                breakdown=breakdown,
-                at=data["send_at"],
-                back_url=reverse("broadcasts:new"),
-                back_posts=True,
-            )
-        try:
-            # One transaction: a send that is refused leaves no draft behind.
-            with transaction.atomic():
-                broadcast = services.broadcast_create(
-                    organization=org,
-                    name=data["name"],
-                    text=data["text"],
-                    created_by=request.user,  # type: ignore[arg-type]
-                    emergency=data["emergency"],
-                    texts=form.texts(),
-                    **form.audience_filters(),
-                )
-                if sending:
-                    services.broadcast_send(broadcast=broadcast, at=data["send_at"])
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            if broadcast.status == BroadcastStatus.DRAFT:
-                messages.success(request, f"Saved “{broadcast.name}” as a draft.")
-            elif data["send_at"]:
-                when = timezone.localtime(data["send_at"]).strftime("%b %-d, %Y at %-I:%M %p")
-                messages.success(request, f"“{broadcast.name}” is scheduled for {when}.")
-            else:
-                messages.success(request, f"“{broadcast.name}” is on its way.")
-            return redirect("broadcasts:detail", pk=broadcast.pk)
-    return _compose(request, form, heading="New broadcast", action=reverse("broadcasts:new"))
+
+
+def _submit(
+    request: OrgRequest,
+    form: BroadcastForm,
+    *,
+    back_url: str,
+    save: Callable[[dict[str, Any]], Broadcast],
+) -> HttpResponse | None:
+    """A posted compose form: saved as a draft, or (once confirmed) sent or scheduled; `save`
+    writes the draft. None: show the form again (not posted, being edited, or with errors)."""
+    editing = request.POST.get("edit") == "1"
+    if request.method != "POST" or editing or not form.is_valid():
+        return None
+    data = form.cleaned_data
+    sending = request.POST.get("action") != "draft"
+    if sending and not is_confirmed(request):
+        breakdown = selectors.audience_breakdown(
+            organization=request.organization, **form.audience_filters()
+        )
+        return confirm_send(
+            request, breakdown=breakdown, at=data["send_at"], back_url=back_url, back_posts=True
+        )
+    try:
+        # One transaction: a send that is refused leaves no draft (or draft change) behind.
+        with transaction.atomic():
+            broadcast = save(data)
+            if sending:
+                services.broadcast_send(broadcast=broadcast, at=data["send_at"])
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return None
+    if not sending:
+        messages.success(request, f"Saved “{broadcast.name}” as a draft.")
+    elif data["send_at"]:
+        messages.success(request, f"“{broadcast.name}” is scheduled for {when(data['send_at'])}.")
+    else:
+        messages.success(request, f"“{broadcast.name}” is on its way.")
+    return redirect("broadcasts:detail", pk=broadcast.pk)
+
+
+@sending_page
+def broadcast_new(request: OrgRequest) -> HttpResponse:
+    form = _form(request)
+
+    def save(data: dict[str, Any]) -> Broadcast:
+        return services.broadcast_create(
+            organization=request.organization,
+            name=data["name"],
+            text=data["text"],
+            created_by=request.user,  # type: ignore[arg-type]
+            emergency=data["emergency"],
+            texts=form.texts(),
+            **form.audience_filters(),
+        )
+
+    done = _submit(request, form, back_url=reverse("broadcasts:new"), save=save)
+    return done or _compose(
+        request, form, heading="New broadcast", action=reverse("broadcasts:new")
+    )
 
 
 def _draft_initial(broadcast: Broadcast) -> dict[str, Any]:
@@ -127,54 +147,25 @@ def broadcast_edit(request: OrgRequest, pk: int) -> HttpResponse:
     if broadcast.status != BroadcastStatus.DRAFT:
         messages.error(request, "Only a draft can be edited.")
         return redirect("broadcasts:detail", pk=pk)
-    org = request.organization
-    schools = selectors.organization_schools(org)
-    form = BroadcastForm(
-        request.POST or None,
-        organization=org,
-        schools=schools,
-        languages=selectors.organization_languages(org),
-        initial=_draft_initial(broadcast),
-    )
-    editing = request.method == "POST" and request.POST.get("edit") == "1"
-    if request.method == "POST" and not editing and form.is_valid():
-        data = form.cleaned_data
-        sending = request.POST.get("action") != "draft"
-        if sending and not is_confirmed(request):
-            breakdown = selectors.audience_breakdown(organization=org, **form.audience_filters())
-            return confirm_send(
-                request,
-                breakdown=breakdown,
-                at=data["send_at"],
-                back_url=reverse("broadcasts:edit", args=[pk]),
-                back_posts=True,
-            )
-        try:
-            services.broadcast_draft_update(
-                broadcast=broadcast,
-                name=data["name"],
-                text=data["text"],
-                emergency=data["emergency"],
-                texts=form.texts(),
-                **form.audience_filters(),  # type: ignore[arg-type]
-            )
-            if sending:
-                services.broadcast_send(broadcast=broadcast, at=data["send_at"])
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            if sending:
-                messages.success(
-                    request, f"“{broadcast.name}” is {broadcast.get_status_display().lower()}."
-                )
-            else:
-                messages.success(request, f"Saved the draft “{broadcast.name}”.")
-            return redirect("broadcasts:detail", pk=pk)
-    return _compose(
+    form = _form(request, initial=_draft_initial(broadcast))
+
+    def save(data: dict[str, Any]) -> Broadcast:
+        services.broadcast_draft_update(
+            broadcast=broadcast,
+            name=data["name"],
+            text=data["text"],
+            emergency=data["emergency"],
+            texts=form.texts(),
+            **form.audience_filters(),  # type: ignore[arg-type]
+        )
+        return broadcast
+
+    back_url = reverse("broadcasts:edit", args=[pk])
+    return _submit(request, form, back_url=back_url, save=save) or _compose(
         request,
         form,
         heading=f"Edit draft “{broadcast.name}”",
-        action=reverse("broadcasts:edit", args=[pk]),
+        action=back_url,
         draft=broadcast,
     )
 

@@ -8,12 +8,11 @@ from typing import Any
 
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
 
 from schoolsms.messaging import selectors
 from schoolsms.messaging.models import Broadcast, BroadcastStatus, DeliveryResult, Reason
 from schoolsms.messaging.selectors import BREAKDOWN_ORDER
-from schoolsms.webutil import confirm_page
+from schoolsms.webutil import confirm_page, when
 
 # Each reason a number of the audience would not be texted, as the compose page names it.
 SKIP_LABELS = {
@@ -46,18 +45,14 @@ def skipped_sentence(breakdown: dict[str, Any]) -> str:
     return f"{intcomma(shown['skipped'])} will be skipped: {', '.join(parts)}."
 
 
-def local_time(at: dt.datetime) -> str:
-    return timezone.localtime(at).strftime("%b %-d, %Y at %-I:%M %p")
-
-
 def send_question(*, breakdown: dict[str, Any], at: dt.datetime | None) -> tuple[str, str]:
     """(question, button label) for sending now or at `at`."""
     numbers = plural(breakdown["to_send"], "number")
     if at is None:
         return f"Text {numbers} now?", f"Yes, text {numbers} now"
     return (
-        f"Schedule a text to {numbers} for {local_time(at)}?",
-        f"Yes, schedule it for {local_time(at)}",
+        f"Schedule a text to {numbers} for {when(at)}?",
+        f"Yes, schedule it for {when(at)}",
     )
 
 
@@ -68,8 +63,8 @@ def cancel_question(*, broadcast: Broadcast, counts: dict[str, Any]) -> tuple[st
     done = by_result[DeliveryResult.SENT.label] + by_result[DeliveryResult.SENDING.label]
     facts = []
     if broadcast.status == BroadcastStatus.SCHEDULED:
-        when = f" at {local_time(broadcast.scheduled_at)}" if broadcast.scheduled_at else ""
-        facts.append(f"It will not go out{when}; nobody will be texted.")
+        at = f" at {when(broadcast.scheduled_at)}" if broadcast.scheduled_at else ""
+        facts.append(f"It will not go out{at}; nobody will be texted.")
     else:
         facts.append(f"{plural(waiting, 'message')} not sent yet will never be sent.")
         if done:

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Min, QuerySet
 from django.utils import timezone
 
 from schoolsms.accounts.models import Organization
@@ -283,3 +283,11 @@ def invitations_of(*, organization: Organization, phone: str) -> QuerySet[Messag
         .select_related("broadcast")
         .order_by("id")
     )
+
+
+def contact_messages_first(*, contact: Contact) -> tuple[int, dt.datetime | None]:
+    """How many messages of the contact's organization went (or were meant) to the contact,
+    and when the first was made."""
+    found = Message.objects.filter(organization_id=contact.organization_id, contact=contact)
+    totals = found.aggregate(n=Count("id"), first=Min("created_at"))
+    return totals["n"], totals["first"]

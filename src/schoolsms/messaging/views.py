@@ -21,7 +21,12 @@ from django.views.decorators.http import require_POST
 from schoolsms.accounts.access import SEND, OrgRequest, org_required
 from schoolsms.accounts.models import Organization
 from schoolsms.messaging import selectors, services
-from schoolsms.messaging.confirmations import breakdown_of, cancel_question, confirm_send
+from schoolsms.messaging.confirmations import (
+    breakdown_of,
+    cancel_question,
+    confirm_send,
+    plural,
+)
 from schoolsms.messaging.forms import ScheduleForm
 from schoolsms.messaging.languages import language_name
 from schoolsms.messaging.models import (
@@ -78,8 +83,7 @@ def audience_description(broadcast: Broadcast) -> str:
     if broadcast.audience_schools:
         parts.append("schools " + ", ".join(broadcast.audience_schools))
     if broadcast.audience_external_ids:
-        n = len(broadcast.audience_external_ids)
-        parts.append(f"{n} listed contact{'s' if n != 1 else ''}")
+        parts.append(plural(len(broadcast.audience_external_ids), "listed contact"))
     if not parts:
         return "All contacts"
     text = "; ".join(parts)

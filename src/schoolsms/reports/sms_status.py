@@ -88,15 +88,25 @@ def sms_status_totals(organization: Organization) -> dict[str, int]:
     return totals
 
 
+def cannot_take_sms_total(organization: Organization) -> int:
+    """Pairs counted in the totals whose number was marked unable to take SMS (failed
+    permanently in three broadcasts in a row): broadcasts skip them as "no SMS number"."""
+    return PhoneNumber.objects.filter(
+        contact__organization=organization, sms_enabled=True, sms_capable=False
+    ).count()
+
+
 @dataclass
 class StatusRow:
     id: int
+    contact_id: int
     contact_external_id: str
     contact_name: str
     phone: str
     status: str
     status_changed_at: dt.datetime | None
     blocked: bool
+    sms_capable: bool = True
 
     @property
     def sms_status(self) -> str:
@@ -105,8 +115,8 @@ class StatusRow:
 
 def _rows_sql(*, status: str | None, after_id: int | None, limit: bool) -> str:
     return _pairs_sql(
-        "pn.id, c.external_id, c.first_name, c.last_name, pn.phone, "
-        "COALESCE(cr.status, %(no_record)s), cr.changed_at, b.id IS NOT NULL",
+        "pn.id, c.id, c.external_id, c.first_name, c.last_name, pn.phone, "
+        "COALESCE(cr.status, %(no_record)s), cr.changed_at, b.id IS NOT NULL, pn.sms_capable",
         status=status,
         after_id=after_id,
         tail="ORDER BY pn.id" + (" LIMIT %(limit)s" if limit else ""),
@@ -115,7 +125,7 @@ def _rows_sql(*, status: str | None, after_id: int | None, limit: bool) -> str:
 
 
 def _to_row(raw: tuple[Any, ...]) -> StatusRow:
-    pk, ext, first, last, phone, status, changed_at, blocked = raw
+    pk, contact_id, ext, first, last, phone, status, changed_at, blocked, capable = raw
     if isinstance(changed_at, str):  # SQLite hands back text for raw SQL
         changed_at = dt.datetime.fromisoformat(changed_at)
     if changed_at is not None and changed_at.tzinfo is None:
@@ -124,12 +134,14 @@ def _to_row(raw: tuple[Any, ...]) -> StatusRow:
         changed_at = changed_at.replace(tzinfo=dt.UTC)
     return StatusRow(
         id=pk,
+        contact_id=contact_id,
         contact_external_id=ext,
         contact_name=f"{first} {last}".strip(),
         phone=phone,
         status=status,
         status_changed_at=changed_at,
         blocked=bool(blocked),
+        sms_capable=bool(capable),
     )
 
 
@@ -176,6 +188,9 @@ def sms_status_lookup(organization: Organization, text: str) -> dict[str, Any]:
         .order_by("last_name", "first_name", "id")
     )
     blocked = is_blocked(organization=organization, phone=phone)
+    cannot_take_sms = PhoneNumber.objects.filter(
+        contact__organization=organization, phone=phone, sms_capable=False
+    ).exists()
     texts = list(inbound_texts(organization=organization, phone=phone))
     if record is None and not contacts and not blocked and not texts:
         raise UnknownNumber(f"{phone} is not a number of any contact in {organization.name}")
@@ -190,6 +205,7 @@ def sms_status_lookup(organization: Organization, text: str) -> dict[str, Any]:
         "has_record": record is not None,
         "how": (last.get_source_display() if last else "No consent record yet"),
         "blocked": blocked,
+        "cannot_take_sms": cannot_take_sms,
         "contacts": contacts,
         "history": history,
         "keyword_history": [_texted(t) for t in texts],
@@ -259,6 +275,7 @@ __all__ = [
     "InvalidPhoneNumber",
     "StatusRow",
     "UnknownNumber",
+    "cannot_take_sms_total",
     "lookup_as_json",
     "sms_status_lookup",
     "sms_status_page",

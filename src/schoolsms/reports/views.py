@@ -12,7 +12,7 @@ from django.urls import reverse
 from schoolsms.accounts.access import OrgRequest, org_required
 from schoolsms.consent.models import ConsentStatus
 from schoolsms.inputs import DB_INT_MAX
-from schoolsms.messaging.models import DeliveryResult, Reason
+from schoolsms.messaging.models import FAILED_REASONS, INELIGIBLE_REASONS, DeliveryResult
 from schoolsms.phones import InvalidPhoneNumber
 from schoolsms.reports import legend
 from schoolsms.reports.exports import (
@@ -27,7 +27,7 @@ from schoolsms.reports.exports import (
     xlsx_response,
 )
 from schoolsms.reports.keyset import BadCursor
-from schoolsms.reports.params import ReportInputError, parse_status, sms_log_filter
+from schoolsms.reports.params import ReportInputError, parse_date, parse_status, sms_log_filter
 from schoolsms.reports.selectors import (
     SmsLogFilter,
     broadcasts_for_org,
@@ -37,6 +37,7 @@ from schoolsms.reports.selectors import (
 )
 from schoolsms.reports.sms_status import (
     UnknownNumber,
+    cannot_take_sms_total,
     sms_status_lookup,
     sms_status_page,
     sms_status_totals,
@@ -54,7 +55,12 @@ def index(request: OrgRequest) -> HttpResponse:
     return render(request, "reports/index.html", {"subtabs": _subtabs()})
 
 
-def _log_filter(request: OrgRequest) -> SmsLogFilter:
+# The page's own names for its inputs, so an error names the field a person sees.
+PAGE_NAMES = {"broadcast": "Broadcasts", "from": "From", "to": "To", "result": "Result"}
+PAGE_NAMES |= {"reason": "Reason", "sort": "Sort"}
+
+
+def _log_filter(request: OrgRequest, names: dict[str, str] | None = None) -> SmsLogFilter:
     q = request.GET
     return sms_log_filter(
         request.organization,
@@ -65,7 +71,32 @@ def _log_filter(request: OrgRequest) -> SmsLogFilter:
         reasons=q.getlist("reason"),
         search=q.get("q", ""),
         sort=q.get("sort"),
+        names=names,
     )
+
+
+def _typed(request: OrgRequest) -> dict[str, Any]:
+    """What the person chose, as typed: the form shows it again, even when it is wrong, and
+    marks the dates to fix (`bad`: "from", "to")."""
+    q = request.GET
+    bad = set()
+    dates = {}
+    for key in ("from", "to"):
+        try:
+            dates[key] = parse_date(key, q.get(key))
+        except ReportInputError:
+            bad.add(key)
+    if not bad and dates["from"] and dates["to"] and dates["from"] > dates["to"]:
+        bad = {"from", "to"}
+    return {
+        "from": q.get("from", ""),
+        "to": q.get("to", ""),
+        "broadcasts": q.getlist("broadcast"),
+        "results": q.getlist("result"),
+        "reasons": q.getlist("reason"),
+        "search": q.get("q", ""),
+        "bad": bad,
+    }
 
 
 def _columns(f: SmsLogFilter) -> list[dict[str, Any]]:
@@ -134,21 +165,37 @@ def sms_log(request: OrgRequest) -> HttpResponse:
         "subtabs": _subtabs(),
         "broadcasts": broadcasts_for_org(org)[:500],
         "results": DeliveryResult.choices,
-        "reasons": Reason.choices,
+        "reason_groups": [
+            (result.label, [(r.value, r.label) for r in reasons])
+            for result, reasons in (
+                (DeliveryResult.INELIGIBLE_TO_SEND, INELIGIBLE_REASONS),
+                (DeliveryResult.FAILED_TO_SEND, FAILED_REASONS),
+            )
+        ],
         "legend_results": legend.RESULTS,
-        "legend_reasons": legend.REASONS,
+        "legend_reasons": legend.reasons_grouped(),
         "tz": org.timezone,
     }
     try:
-        f = _log_filter(request)
+        f = _log_filter(request, PAGE_NAMES)
         page = sms_log_page(f, after=request.GET.get("after"), before=request.GET.get("before"))
     except (ReportInputError, BadCursor) as exc:
         context["error"] = str(exc)
+        context["sel"] = _typed(request)
         return render(request, "reports/sms_log.html", context, status=400)
     selection = request.GET.copy()  # the filters without the page cursor
     selection.pop("after", None)
     selection.pop("before", None)
     context.update(f=f, page=page, columns=_columns(f), query=selection.urlencode())
+    context["sel"] = {
+        "from": f.date_from.isoformat(),
+        "to": f.date_to.isoformat(),
+        "broadcasts": [str(b) for b in f.broadcast_ids],
+        "results": f.results,
+        "reasons": f.reasons,
+        "search": f.search,
+        "bad": set(),
+    }
     if request.GET.get("after") or request.GET.get("before"):
         # Paging through rows must stay fast; the totals do not change with the page.
         context["summary_url"] = f"{reverse('reports:sms-log-summary')}?{selection.urlencode()}"
@@ -178,6 +225,7 @@ def _status_context(request: OrgRequest) -> dict[str, Any]:
         "legend_statuses": legend.STATUSES,
         "totals": [(value, label, totals[label]) for value, label in ConsentStatus.choices],
         "total_pairs": sum(totals.values()),
+        "cannot_take_sms": cannot_take_sms_total(org),
         "chart": {"labels": list(totals), "counts": list(totals.values())},
         "flyer_url": FLYER_URL,
         "can_send": request.membership.can_send,

@@ -62,7 +62,13 @@ class SimulatorGateway:
 
     def send_batch(self, messages: Sequence[OutboundMessage]) -> list[SendOutcome]:
         """Twilio's answer per message: scenario codes Twilio reports at send are refused at
-        once (HTTP 400); everything else is `queued`, and the callbacks follow from a task."""
+        once (HTTP 400); everything else is `queued`, and the callbacks follow from a task.
+
+        The call takes SCHOOLSMS_SIMULATOR_LATENCY seconds, the round trip of one request (the
+        Twilio gateway sends a batch's messages at once), before the carrier stamps them."""
+        latency = settings.SCHOOLSMS_SIMULATOR_LATENCY
+        if latency:
+            time.sleep(latency)
         scenario = scenario_codes(settings.SCHOOLSMS_SIMULATOR_SCENARIO)
         now = timezone.now()
         stamp = connection.ops.adapt_datetimefield_value(now)

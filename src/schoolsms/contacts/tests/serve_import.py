@@ -28,20 +28,33 @@ class ServedImport:
     page_seconds: list[float] = field(default_factory=list)  # another page, during the import
     status: str = ""
     page_html: str = ""
-    oversized_answer: str = ""  # the status line for a body declared bigger than the limit
+    # (rows done, rows total) of the progress bar at each look while the import ran
+    progress: list[tuple[int, int]] = field(default_factory=list)
+    # The answers (status line, headers, body) to bodies declared bigger than the limit, on the
+    # web page and the API, and what the server had kept of them (files waiting for the worker).
+    oversized_page: str = ""
+    oversized_api: str = ""
+    kept_after_oversized: list[str] = field(default_factory=list)
 
 
-def _declare_oversized(port: int, cookies: str) -> str:
-    """Send only the headers of a POST declaring 10 GB: the answer must come without the body."""
+def _declare_oversized(port: int, path: str, headers: str) -> str:
+    """Send only the headers of a POST declaring 10 GB, and read the whole answer: it must come
+    without the body (a server that waited for the body would time out here)."""
     with socket.create_connection(("127.0.0.1", port), timeout=20) as conn:
         conn.sendall(
             (
-                "POST /contacts/import/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                f"Cookie: {cookies}\r\nContent-Type: multipart/form-data; boundary=x\r\n"
-                f"Content-Length: {10 * 1024**3}\r\n\r\n--x\r\n"
+                f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}"
+                "Content-Type: multipart/form-data; boundary=x\r\n"
+                f"Content-Length: {10 * 1024**3}\r\nConnection: close\r\n\r\n--x\r\n"
             ).encode()
         )
-        return conn.recv(200).decode("latin-1").split("\r\n", 1)[0]
+        answer = b""
+        try:
+            while chunk := conn.recv(65536):
+                answer += chunk
+        except ConnectionResetError:  # closed with the body unread: what came before counts
+            pass
+        return answer.decode("utf-8", "replace")
 
 
 def _free_port() -> int:
@@ -73,13 +86,15 @@ def served_import(folder: Path, rows: int, *, timeout: float = 600) -> ServedImp
     env.update(SCHOOLSMS_VAR_DIR=str(var), SCHOOLSMS_PUBLIC_URL=base, ALLOWED_HOSTS="127.0.0.1")
     cli = [sys.executable, "-m", "schoolsms"]
 
-    def run(*args: str) -> None:
-        subprocess.run([*cli, *args], env=env, check=True, stdout=subprocess.DEVNULL)
+    def run(*args: str) -> str:
+        done = subprocess.run([*cli, *args], env=env, check=True, capture_output=True, text=True)
+        return done.stdout.strip()
 
     run("migrate", "-v", "0")
     run("org", "create", "--slug", "district", "--name", "District", "--sender", "67587")
     run("user", "create", "--org", "district", "--email", "it@district.example.org",
         "--role", "admin", "--password", PASSWORD)  # fmt: skip
+    token = run("token", "create", "--email", "it@district.example.org")
     upload = contacts_csv(folder / "district.csv", rows)
     result = ServedImport(rows=rows)
     server = subprocess.Popen(
@@ -105,7 +120,16 @@ def served_import(folder: Path, rows: int, *, timeout: float = 600) -> ServedImp
         }, headers={"Referer": f"{base}/login/"})  # fmt: skip
         session.get(f"{base}/contacts/import/")
         cookies = "; ".join(f"{k}={v}" for k, v in session.cookies.items())
-        result.oversized_answer = _declare_oversized(port, cookies)
+        result.oversized_page = _declare_oversized(
+            port, "/contacts/import/", f"Cookie: {cookies}\r\n"
+        )
+        result.oversized_api = _declare_oversized(
+            port, "/api/v1/contacts/import", f"Authorization: Bearer {token}\r\n"
+        )
+        imports = var / "imports"
+        result.kept_after_oversized = (
+            [p.name for p in imports.iterdir()] if imports.exists() else []
+        )
         started = time.monotonic()
         with upload.open("rb") as file:
             answer = session.post(
@@ -126,6 +150,9 @@ def served_import(folder: Path, rows: int, *, timeout: float = 600) -> ServedImp
             result.status = status.group(1) if status else "?"
             if result.status not in ("queued", "checking", "saving"):
                 break
+            bar = re.search(r'<progress value="(\d+)" max="(\d+)"', progress)
+            if bar:
+                result.progress.append((int(bar.group(1)), int(bar.group(2))))
             t0 = time.monotonic()
             session.get(f"{base}/contacts/", timeout=30).raise_for_status()
             result.page_seconds.append(time.monotonic() - t0)

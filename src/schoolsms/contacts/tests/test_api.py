@@ -98,6 +98,15 @@ def test_several_organizations_need_org(
     assert client.get("/api/v1/contacts", {"org": "nowhere"}, **auth).status_code == 404
 
 
+def test_a_page_beyond_what_the_database_counts_is_empty(
+    client: Any, admin_user: Any, ana: Any
+) -> None:
+    query = {"page": 2**63 - 1, "page_size": 500}
+    response = client.get("/api/v1/contacts", query, **_auth(admin_user))
+    assert response.status_code == 200
+    assert response.json()["results"] == [] and response.json()["count"] == 1
+
+
 def test_another_organizations_contact_is_404(
     client: Any, admin_user: Any, ana: Any, stranger: Any
 ) -> None:

@@ -213,3 +213,17 @@ def test_search_finds_a_name_as_lists_show_it_and_filters_by_sms_status(
     page = admin_client.get("/contacts/", {"sms_status": "cannot_take_sms"}).content.decode()
     assert "1 contact found" in page and "A3" in page
     assert '<option value="cannot_take_sms" selected>Cannot take SMS</option>' in page
+    assert page.count('<span class="badge badge-muted">Cannot take SMS</span>') == 1  # its row
+
+
+def test_numbers_read_in_the_organizations_national_format(admin_client: Any, org: Any) -> None:
+    org.phone_region = "GB"
+    org.save()
+    contact = testing.create_contact(
+        org, "UK1", ["+442079460018", "+12175550101"], first_name="Ada", last_name="Lovelace"
+    )
+    page = admin_client.get(f"/contacts/{contact.pk}/").content.decode()
+    assert "020 7946 0018" in page  # national: the organization is in the United Kingdom
+    assert "+1 217-555-0101" in page  # another country's number: international
+    listing = admin_client.get("/contacts/").content.decode()
+    assert "020 7946 0018" in listing

@@ -105,6 +105,7 @@ def test_api_docs_and_schema_work_offline(client: Any) -> None:
         "/api/v1/contacts",
         "/api/v1/contacts/{contact_id}",
         "/api/v1/contacts/import",
+        "/api/v1/contacts/imports/{job_id}",
         "/api/v1/consent/{phone}",
         "/api/v1/consent/block",
         "/api/v1/consent/unblock",

@@ -96,6 +96,7 @@ class World:
             "contact_id": self.b_contact.pk,
             "broadcast_id": self.b_broadcast.pk,
             "run_id": self.b_run.pk,
+            "job_id": self.b_import.pk,
             "phone": SECRET_PHONE,
             "fmt": "csv",
             "sender_code": self.b.sender.code,

@@ -9,16 +9,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.contrib.auth.tokens import default_token_generator
+from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from schoolsms import testing
-from schoolsms.accounts.services import api_token_create
+from schoolsms.accounts.services import api_token_create, membership_invite
 from schoolsms.consent.services import number_block
+from schoolsms.contacts.jobs import import_job_create
+from schoolsms.contacts.models import ImportJob, ImportKind, ImportSource, ImportStatus
 from schoolsms.messaging import services
 from schoolsms.messaging.models import Broadcast, BroadcastStatus, DeliveryResult, Reason
 from schoolsms.messaging.tests.helpers import add_messages
-
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+from schoolsms.reminders.services import reminder_run_create
 
 AXE = (Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js").read_text()
 PHONE_WIDTH = 390
@@ -96,12 +101,96 @@ def build_district(org: Any) -> dict[str, int]:
     add_messages(sent, DeliveryResult.INELIGIBLE_TO_SEND, Reason.PENDING_OPT_IN)
     add_messages(sent, DeliveryResult.FAILED_TO_SEND, Reason.CARRIER_ERROR)
     draft = services.broadcast_create(organization=org, name="Picture day", text="Smile!")
+    for n in range(6):  # enough broadcasts for the SMS Log's "Find a broadcast" box
+        services.broadcast_create(organization=org, name=f"Field trip {n + 1}", text="Bring lunch.")
     user = testing.create_user(org, "office@springfield.example.org", "admin")
     api_token_create(user=user, name="SIS sync")
-    return {"contact": contacts[0].pk, "sent": sent.pk, "draft": draft.pk}
+    job = import_job_create(
+        organization=org,
+        kind=ImportKind.CONTACTS,
+        source=ImportSource.WEB,
+        filename="roster-with-a-rather-long-name-from-the-district-office.csv",
+        path=Path("/nonexistent/roster.csv"),
+        created_by=user,
+    )
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportStatus.FAILED,
+        finished_at=now,
+        error_count=1,
+        errors=[{"line": 3, "field": "phone1", "value": "555-12", "message": "Too short"}],
+    )
+    run = reminder_run_create(organization=org, started_by=user)
+    # Someone invited to a second organization: the invitations page has something to answer.
+    other = testing.create_org("shelbyville", sender_code="67588", name="Shelbyville District")
+    membership_invite(organization=other, email=user.email, role="sender", invited_by=None)
+    newcomer = membership_invite(
+        organization=org, email="new@springfield.example.org", role="viewer", invited_by=user
+    )
+    assert newcomer is not None
+    uid = urlsafe_base64_encode(force_bytes(newcomer.user.pk))
+    token = default_token_generator.make_token(newcomer.user)
+    password_set = f"/settings/password/set/{uid}/{token}/"
+    return {
+        "contact": contacts[0].pk,
+        "sent": sent.pk,
+        "draft": draft.pk,
+        "import": job.pk,
+        "run": run.pk,
+        "password_set": password_set,  # type: ignore[dict-item]
+    }
 
 
-def pages(ids: dict[str, int]) -> list[str]:
+# Routes that are no page a person reads, and what they answer instead; every other route of
+# the URL map must be in pages() (test_every_page_of_the_url_map_is_checked).
+NOT_PAGES = {
+    "home": "redirects to the first tab",
+    "healthz": "JSON for monitoring",
+    "metrics": "Prometheus text",
+    "logout": "POST only",
+    "switch-organization": "POST only",
+    "twilio-status": "carrier webhook",
+    "twilio-inbound": "carrier webhook",
+    "simulator-status": "carrier webhook",
+    "simulator-inbound": "carrier webhook",
+    "contacts:import-progress": "htmx fragment of the import page",
+    "contacts:import-decide": "POST only",
+    "contacts:capability-reset": "POST only (the contact page's button)",
+    "contacts:block": "POST only",
+    "contacts:unblock": "POST only: answers with the confirmation page (checked)",
+    "broadcasts:check": "POST only: htmx fragment of compose",
+    "broadcasts:audience": "POST only: htmx fragment of compose",
+    "broadcasts:progress": "htmx fragment of the broadcast page",
+    "broadcasts:send": "POST only: answers with the confirmation page (checked)",
+    "broadcasts:cancel": "POST only: answers with the confirmation page (checked)",
+    "broadcasts:delete": "POST only: answers with the confirmation page (checked)",
+    "reports:sms-log-summary": "htmx fragment of the SMS Log",
+    "reports:sms-log-export": "CSV and XLSX downloads",
+    "reports:sms-status-export": "CSV and XLSX downloads",
+    "reminders:send": "POST only: answers with the confirmation page (checked)",
+    "reminders:progress": "htmx fragment of the run page",
+    "reminders:flyer": "PDF",
+    "accounts:user-role": "POST only",
+    "accounts:user-remove": "POST only: answers with the confirmation page (checked)",
+    "accounts:invitation-withdraw": "POST only: answers with the confirmation page (checked)",
+    "accounts:invitation-answer": "POST only",
+    "accounts:token-revoke": "POST only: answers with the confirmation page (checked)",
+}
+
+
+def _route_names(patterns: list[Any], namespace: str = "") -> set[str]:
+    names: set[str] = set()
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            if str(p.pattern).startswith("api/"):
+                continue  # the JSON API: its own schema tests
+            inner = f"{namespace}{p.namespace}:" if p.namespace else namespace
+            names |= _route_names(p.url_patterns, inner)
+        elif isinstance(p, URLPattern) and p.name:
+            names.add(namespace + p.name)
+    return names
+
+
+def pages(ids: dict[str, Any]) -> list[str]:
     return [
         "/broadcasts/",
         "/broadcasts/new/",
@@ -119,26 +208,59 @@ def pages(ids: dict[str, int]) -> list[str]:
         "/reports/sms-status/?lookup=%2B12175550101",
         "/reports/sms-status/all/",
         "/reminders/",
+        f"/reminders/runs/{ids['run']}/",
+        "/reminders/preview/email/?language=es",
+        "/broadcasts/invitations/",
+        f"/contacts/import/{ids['import']}/",
+        "/contacts/sync/",
         "/settings/",
         "/settings/users/",
         "/settings/tokens/",
+        "/settings/carrier/",
+        "/settings/replies/",
+        "/settings/invitations/",
         "/broadcasts/999999/",  # the 404 page
     ]
 
 
-def check_page(page: Any, url: str) -> list[str]:
+def logged_out_pages(ids: dict[str, Any]) -> list[str]:
+    return ["/login/", ids["password_set"]]
+
+
+def test_every_page_of_the_url_map_is_checked() -> None:
+    ids = {"contact": 1, "sent": 1, "draft": 1, "import": 1, "run": 1}
+    ids["password_set"] = "/settings/password/set/MQ/abc-123/"
+    checked = set()
+    for url in pages(ids) + logged_out_pages(ids):
+        if url != "/broadcasts/999999/":
+            checked.add(resolve(url.split("?")[0]).view_name)
+    unchecked = _route_names(get_resolver().url_patterns) - checked - set(NOT_PAGES)
+    assert not unchecked, f"pages nobody checks with axe and at {PHONE_WIDTH} px: {unchecked}"
+
+
+def check_shown(page: Any) -> list[str]:
+    """The page on screen, on a desktop and then on a phone: axe at both widths, and nothing
+    wider than the phone's screen."""
     problems = []
-    page.set_viewport_size({"width": 1280, "height": 900})
-    page.goto(url)
-    page.wait_for_load_state("networkidle")
     page.evaluate(AXE)
-    problems += [f"axe {v}" for v in page.evaluate(AXE_RUN)]
-    page.set_viewport_size({"width": PHONE_WIDTH, "height": 844})
-    page.wait_for_timeout(50)
+    for width, height in ((1280, 900), (PHONE_WIDTH, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_timeout(50)
+        problems += [f"{width}px axe {v}" for v in page.evaluate(AXE_RUN)]
     problems += [f"{PHONE_WIDTH}px {p}" for p in page.evaluate(TOO_WIDE)]
     return problems
 
 
+def check_page(page: Any, url: str) -> list[str]:
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(url)
+    page.wait_for_load_state("networkidle")
+    return check_shown(page)
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
 def test_every_page_is_accessible_and_fits_a_phone(
     page: Any, login: Any, live_server: Any, org: Any
 ) -> None:
@@ -149,19 +271,18 @@ def test_every_page_is_accessible_and_fits_a_phone(
         found = check_page(page, f"{live_server.url}{path}")
         if found:
             problems[path] = found
-    # A confirmation page, and the login page of someone logged out.
+    # A confirmation page (every POST action that texts, emails or deletes asks on one), and
+    # the pages of someone logged out.
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(f"{live_server.url}/broadcasts/{ids['draft']}/")
     page.get_by_role("button", name="Delete draft").click()
     page.wait_for_load_state("networkidle")
-    page.evaluate(AXE)
-    found = [f"axe {v}" for v in page.evaluate(AXE_RUN)]
-    page.set_viewport_size({"width": PHONE_WIDTH, "height": 844})
-    found += page.evaluate(TOO_WIDE)
+    found = check_shown(page)
     if found:
         problems["confirm page"] = found
     page.context.clear_cookies()
-    found = check_page(page, f"{live_server.url}/login/")
-    if found:
-        problems["/login/"] = found
+    for path in logged_out_pages(ids):
+        found = check_page(page, f"{live_server.url}{path}")
+        if found:
+            problems[path] = found
     assert not problems, json.dumps(problems, indent=1, ensure_ascii=False)

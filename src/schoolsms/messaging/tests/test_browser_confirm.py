@@ -46,13 +46,13 @@ def test_schedule_cancel_and_delete_ask_first(
     page.get_by_label("Schedule for later").check()
     page.get_by_label("Send at").fill("2099-03-02T07:15")
     page.get_by_role("button", name="Send", exact=True).click()
-    page.get_by_role("button", name="Yes, schedule it for Mar 2, 2099 at 7:15 AM").click()
+    page.get_by_role("button", name="Yes, schedule it for Mar 2, 2099, 7:15 AM").click()
     expect(page.locator("#progress [data-role=status]")).to_have_text("Scheduled")
 
     # Cancel it: the keyboard reaches the confirm button; nothing changes until it is pressed.
     page.get_by_role("button", name="Cancel broadcast").click()
     expect(page.get_by_role("heading", name="Cancel “Picture day”?")).to_be_focused()
-    expect(page.get_by_text("It will not go out at Mar 2, 2099 at 7:15 AM")).to_be_visible()
+    expect(page.get_by_text("It will not go out at Mar 2, 2099, 7:15 AM")).to_be_visible()
     draft.refresh_from_db()
     assert draft.status == BroadcastStatus.SCHEDULED
     page.keyboard.press("Tab")

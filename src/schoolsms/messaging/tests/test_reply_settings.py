@@ -26,6 +26,8 @@ def test_the_page_shows_the_built_in_texts_filled_in(admin_client: Any, org: Any
     assert "Responda Y para recibir mensajes de {program}" in page
     assert f"Responda Y para recibir mensajes de {org.sender.program_name}" in page
     assert "segment" in page
+    assert "<title>Text replies · Settings · SchoolSMS</title>" in page
+    assert page.count('id="invite-title"') == 1  # the invitations switch, once, below the texts
 
 
 def test_an_admin_saves_a_wording_and_the_next_reply_uses_it(admin_client: Any, org: Any) -> None:

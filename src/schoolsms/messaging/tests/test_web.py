@@ -63,7 +63,7 @@ def test_compose_schedules_in_the_organizations_time_zone(admin_client: Client, 
     local = dt.datetime(2099, 3, 2, 7, 15, tzinfo=zoneinfo.ZoneInfo("America/New_York"))
     assert broadcast.scheduled_at == local
     page = admin_client.get(f"/broadcasts/{broadcast.pk}/").content.decode()
-    assert "Mar 2, 2099, 7:15 AM EST" in page
+    assert "Mar 2, 2099, 7:15 AM" in page and "Times are America/New_York time" in page
 
 
 def test_compose_saves_a_draft_then_sends_it_from_its_page(admin_client: Client, org: Any) -> None:
@@ -209,7 +209,7 @@ def test_scheduling_asks_with_the_local_time(admin_client: Client, org: Any) -> 
     page = compose(
         admin_client, confirmed="", when="later", send_at="2099-03-02T07:15"
     ).content.decode()
-    assert "Schedule a text to 0 numbers for Mar 2, 2099 at 7:15 AM?" in page
+    assert "Schedule a text to 0 numbers for Mar 2, 2099, 7:15 AM?" in page
     assert not Broadcast.objects.exists()
 
 

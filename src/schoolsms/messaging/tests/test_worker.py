@@ -159,7 +159,10 @@ def test_several_workers_together_stay_within_the_senders_limit(settings: Any) -
     org = testing.create_org()
     count, mps = 240, 60
     _audience(org, count, mps=mps)
-    env = _env(SCHOOLSMS_SEND_BATCH_SIZE="20", SCHOOLSMS_SEND_TASKS="3")
+    # A slow carrier (50 ms a request): chunks stay out, in flight, while other workers wait.
+    env = _env(
+        SCHOOLSMS_SEND_BATCH_SIZE="20", SCHOOLSMS_SEND_TASKS="3", SCHOOLSMS_SIMULATOR_LATENCY="0.05"
+    )
     broadcast = make_broadcast(org)
     workers = [
         subprocess.Popen([SCHOOLSMS, "worker", "--until-idle", "--worker-id", f"w{i}"], env=env)

@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from schoolsms import testing
 from schoolsms.consent.models import ConsentRecord
+from schoolsms.messaging import services
 from schoolsms.reports.exports import SMS_LOG_HEADER
 from schoolsms.reports.tests.conftest import NY, District, local_noon
 from schoolsms.reports.tests.factories import make_message
@@ -36,10 +38,10 @@ def test_viewer_reads_the_sms_log_and_sms_status(
     page.wait_for_url(f"{live_server.url}/reports/sms-log/")
 
     day = local_noon(2).date().isoformat()
-    page.get_by_label("Broadcasts").select_option(
-        # The page shows dates in the organization's time zone, not UTC.
-        label=f"Snow day ({district.snow.created_at.astimezone(NY):%b %-d, %Y})"
-    )
+    # A checkbox per broadcast (a thumb can tick it); dates in the organization's time zone.
+    page.get_by_role(
+        "checkbox", name=f"Snow day ({district.snow.created_at.astimezone(NY):%b %-d, %Y})"
+    ).check()
     page.get_by_label("From", exact=True).fill(day)
     page.get_by_label("To", exact=True).fill(day)
     page.get_by_role("button", name="Show report").click()
@@ -52,6 +54,13 @@ def test_viewer_reads_the_sms_log_and_sms_status(
     assert page.locator("#sms-log-rows tbody tr").count() == 5
     assert page.evaluate("() => !!Chart.getChart('sms-log-chart')")
     page.screenshot(path=str(SHOTS / "reports-sms-log.png"), full_page=True)
+    # A reason in the summary leads to its messages, the rest of the selection kept.
+    page.locator("table.summary").get_by_role("link", name="The number has opted out").click()
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#sms-log-rows tbody tr").count() == 1
+    assert page.get_by_role("checkbox", name="The number has opted out").is_checked()
+    page.go_back()
+    page.wait_for_load_state("networkidle")
 
     with page.expect_download() as download:
         page.get_by_role("button", name="Download CSV").click()
@@ -69,7 +78,7 @@ def test_viewer_reads_the_sms_log_and_sms_status(
     page.get_by_role("button", name="Look up").click()
     page.wait_for_load_state("networkidle")
     result = page.locator("#lookup-result")
-    assert "+12175550102 is Opted Out" in result.locator("header").inner_text()
+    assert "(217) 555-0102 is Opted Out" in result.locator("header").inner_text()
     assert "Ben Okafor" in result.inner_text()
     assert page.locator('#status-totals td[data-status="opted_in"]').inner_text() == "2"
     assert page.locator('#status-totals td[data-status="pending"]').inner_text() == "2"
@@ -100,3 +109,23 @@ def test_view_all_reads_in_local_time(page: Any, login: Any, live_server: Any, o
     assert "Since (America/New_York)" in header.inner_text()
     row = page.locator("#status-rows tbody tr", has_text="TZ1")
     assert "Jan 15, 2026, 8:05 AM" in row.inner_text()  # 13:05 UTC is 8:05 in New York in winter
+
+
+def test_a_broadcast_is_found_by_typing_in_the_sms_log(
+    district: District, page: Any, login: Any, live_server: Any
+) -> None:
+    for n in range(8):
+        services.broadcast_create(organization=district.org, name=f"Field trip {n}", text="Hi")
+    testing.create_user(district.org, "viewer@springfield.example.org", "viewer")
+    login("viewer@springfield.example.org")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/reports/sms-log/")
+    picks = page.locator("#broadcast-picks label")
+    expect(picks).to_have_count(10)
+    page.get_by_role("searchbox", name="Find a broadcast").fill("snow")
+    expect(picks.filter(visible=True)).to_have_count(1)
+    page.get_by_role("checkbox", name="Snow day").check()
+    page.get_by_role("button", name="Show report").click()
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_role("checkbox", name="Snow day").is_checked()
+    assert page.get_by_role("heading", name="Summary: 5 messages").is_visible()

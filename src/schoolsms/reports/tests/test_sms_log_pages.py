@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -33,7 +34,7 @@ def test_sms_log_defaults_to_last_30_days_with_totals_and_rows(
     assert "Ineligible to Send" in html and "Undelivered" in html
     assert "The number has opted out" in html
     assert "30003" in html
-    assert local_noon(2).strftime("%b %-d, %Y, 12:00:00 PM") in html
+    assert local_noon(2).strftime("%b %-d, %Y, 12:00 PM") in html
     assert "Shelbyville secret" not in html
     # The legend explains every result.
     for label in ("Not Sent Yet", "Sending", "Sent", "Ineligible to Send", "Failed to Send"):
@@ -66,13 +67,34 @@ def test_date_range_is_inclusive_in_the_org_time_zone(
     params = {"from": day.isoformat(), "to": day.isoformat()}
     html = viewer_client.get("/reports/sms-log/", params).content.decode()
     assert "Summary: 1 message<" in html
-    assert f"{day:%b %-d, %Y}, 11:30:00 PM" in html
+    assert f"{day:%b %-d, %Y}, 11:30 PM" in html
 
 
 def test_bad_date_names_the_parameter(viewer_client: Any, district: District) -> None:
-    response = viewer_client.get("/reports/sms-log/", {"from": "2026-13-01"})
+    response = viewer_client.get("/reports/sms-log/", {"from": "2026-13-01", "to": "2026-12-01"})
     assert response.status_code == 400
-    assert "from &#x27;2026-13-01&#x27; is not a date (use YYYY-MM-DD)" in response.content.decode()
+    html = response.content.decode()
+    assert "From &#x27;2026-13-01&#x27; is not a date (use YYYY-MM-DD)" in html
+    # What was typed stays, marked as the thing to fix; the good date stays as it was.
+    assert 'type="text" name="from" value="2026-13-01"' in html
+    assert 'aria-invalid="true"' in html and 'type="date" name="to" value="2026-12-01"' in html
+    backwards = viewer_client.get("/reports/sms-log/", {"from": "2026-12-05", "to": "2026-12-01"})
+    html = backwards.content.decode()
+    assert "From 2026-12-05 is after To 2026-12-01" in html
+    assert 'value="2026-12-05"' in html and html.count('aria-invalid="true"') == 2
+
+
+def test_summary_rows_link_to_their_messages(viewer_client: Any, district: District) -> None:
+    html = viewer_client.get("/reports/sms-log/", {"q": "Okafor"}).content.decode()
+    assert '<a href="?q=Okafor&amp;result=ineligible&amp;reason=opted_out">' in html
+    # Filters are checkboxes (a thumb can tick them), reasons grouped under their result.
+    assert 'type="checkbox" name="broadcast"' in html and 'type="checkbox" name="reason"' in html
+    # Plain words: the legend names each reason by its label, under its result; no codes.
+    assert "<code>opted_out</code>" not in html and "opted_out<" not in html
+    failed = html.index("Failed to Send: the reasons")
+    assert failed < html.index("<dt>The phone line is suspended, invalid or no longer exists</dt>")
+    ineligible = html.index("<legend>Ineligible to Send</legend>")
+    assert ineligible < html.index('value="opted_out"') < html.index("<legend>Failed to Send")
 
 
 def test_rows_page_with_keyset_cursors_and_sort(viewer_client: Any, district: District) -> None:
@@ -116,3 +138,15 @@ def test_later_pages_load_the_totals_separately(viewer_client: Any, district: Di
     assert "after=" not in summary_url
     part = viewer_client.get(summary_url).content.decode()
     assert "Summary: 62 messages" in part and 'data-result="sent">56<' in part
+
+
+def test_a_contact_page_leads_to_their_messages_and_each_numbers_history(
+    viewer_client: Any, district: District
+) -> None:
+    page = viewer_client.get(f"/contacts/{district.ben.pk}/").content.decode()
+    link = re.search(r'<a href="([^"]+)" id="contact-sms-log">', page)
+    assert link is not None
+    html = viewer_client.get(link.group(1).replace("&amp;", "&")).content.decode()
+    assert "Summary: 2 messages" in html  # Ben's two numbers in the snow day broadcast
+    assert html.count(f'href="/contacts/{district.ben.pk}/"') == 2
+    assert 'href="/reports/sms-status/?number=%2B12175550102#lookup-result"' in page

@@ -35,10 +35,12 @@ def test_lookup_shows_status_since_how_contacts_block_and_history(
     viewer_client: Any, district: District
 ) -> None:
     html = viewer_client.get("/reports/sms-status/", {"number": "(217) 555-0102"}).content.decode()
-    assert "<strong>+12175550102</strong> is" in html
+    assert '<strong class="phone">(217) 555-0102</strong> is' in html
     assert 'data-status="opted_out">Opted Out<' in html
     assert "Keyword texted to the short code" in html  # how it got there
     assert "Ben Okafor" in html and "S200" in html
+    assert f'<a href="/contacts/{district.ben.pk}/">Ben Okafor</a>' in html
+    assert '<dd data-role="can-take-sms">Yes</dd>' in html
     assert "<dt>Blocked</dt><dd>No" in html
     assert html.count("<td>Contact import</td>") == 1 and "<td>STOP</td>" in html
     blocked = viewer_client.get("/reports/sms-status/", {"number": "2175550104"}).content.decode()
@@ -82,3 +84,21 @@ def test_view_all_shows_times_in_the_organizations_time_zone(viewer_client: Any,
     html = viewer_client.get("/reports/sms-status/all/").content.decode()
     assert f"Since ({org.timezone})" in html
     assert "Jul 1, 2026, 11:00 AM" in html and "3:00 PM" not in html  # New York, summer
+
+
+def test_cannot_take_sms_shows_in_the_lookup_and_the_totals(
+    viewer_client: Any, district: District
+) -> None:
+    # Shared by two contacts: counted twice in the totals, and both pairs cannot take SMS.
+    PhoneNumber.objects.create(contact=district.cal, position=2, phone="+12175550102")
+    PhoneNumber.objects.filter(phone="+12175550102").update(sms_capable=False)
+    html = viewer_client.get("/reports/sms-status/").content.decode()
+    assert "a number shared by two contacts (two guardians on one phone) counts twice" in html
+    assert "<strong>Cannot take SMS:</strong> 2 of these" in html
+    assert 'href="/contacts/?sms_status=cannot_take_sms"' in html
+    assert "<dt>Cannot take SMS</dt>" in html  # the legend says what it means
+    found = viewer_client.get("/reports/sms-status/", {"number": "2175550102"}).content.decode()
+    assert '<strong id="lookup-cannot-take-sms">Cannot take SMS</strong>' in found
+    assert '<dd data-role="can-take-sms">No: texts to it failed permanently' in found
+    listed = viewer_client.get("/reports/sms-status/all/").content.decode()
+    assert listed.count("Cannot take SMS</td>") == 2

@@ -7,15 +7,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.conf import settings
 
 from schoolsms import testing
 from schoolsms.accounts.models import Organization
 from schoolsms.carriers.services import sender_gateway_configure
 from schoolsms.carriers.twilio import config, transport
 from schoolsms.carriers.twilio.tests.fake_twilio import FakeTwilio
-from schoolsms.messaging.workers.database import PipelineWorker
-from schoolsms.messaging.workers.rq import RQPipelineWorker
 
 ACCOUNT = "AC" + "1f" * 16
 TOKEN = "9c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f"
@@ -73,30 +70,9 @@ def public(live_server: Any, settings: Any, monkeypatch: Any) -> str:
 
 
 def run_worker(*, horizon: float = 5.0) -> None:
-    """The real worker loop of the configured task backend in this process until idle,
-    pausing between polls as the real one does: a worker spinning on SQLite's write lock
-    would starve the webhook requests the live server is serving meanwhile."""
-    if settings.SCHOOLSMS_TASK_BACKEND == "rq":
-        RQPipelineWorker(
-            until_idle=True,
-            horizon=horizon,
-            sweep_every=0.5,
-            interval=0.02,
-            worker_id="twilio-test-worker",
-            manage_connections=False,
-        ).run()
-        return
-    PipelineWorker(
-        until_idle=True,
-        horizon=horizon,
-        sweep_every=0.5,
-        manage_connections=False,
-        queue_names=["*"],
-        interval=0.02,
-        batch=False,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="twilio-test-worker",
-        excluded_queue_names=[],
-    ).run()
+    """The real worker loop until idle, pausing between polls as the real one does: a worker
+    spinning on SQLite's write lock would starve the webhook requests the live server is
+    serving meanwhile."""
+    testing.run_worker(
+        horizon=horizon, interval=0.02, sweep_every=0.5, worker_id="twilio-test-worker"
+    )

@@ -10,8 +10,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.crypto import get_random_string
 
+from schoolsms.messaging.workers.configured import pipeline_worker
 from schoolsms.messaging.workers.database import PipelineWorker
-from schoolsms.messaging.workers.rq import RQPipelineWorker
 
 __all__ = ["Command", "PipelineWorker"]
 
@@ -68,29 +68,12 @@ class Command(BaseCommand):
         if len(worker_id) > 64:
             raise CommandError("--worker-id must be at most 64 characters")
         sweep_every = max(1.0, min(30.0, settings.SCHOOLSMS_SEND_LEASE / 2))
-        if settings.SCHOOLSMS_TASK_BACKEND == "rq":
-            rq_worker = RQPipelineWorker(
-                until_idle=until_idle,
-                horizon=horizon,
-                sweep_every=sweep_every,
-                interval=interval,
-                worker_id=worker_id,
-            )
-            rq_worker.configure_signals()
-            rq_worker.run()
-            return
-        worker = PipelineWorker(
+        worker = pipeline_worker(
             until_idle=until_idle,
             horizon=horizon,
             sweep_every=sweep_every,
-            queue_names=["*"],
             interval=interval,
-            batch=False,
-            backend_name="default",
-            startup_delay=False,
-            max_tasks=None,
             worker_id=worker_id,
-            excluded_queue_names=[],
         )
         worker.configure_signals()
         worker.run()

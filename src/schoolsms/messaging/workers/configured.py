@@ -1,0 +1,43 @@
+"""The worker loop of the configured task backend (SCHOOLSMS_TASK_BACKEND), for every queue:
+what `schoolsms worker` runs, and what tests run in-process."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from schoolsms.messaging.workers.database import PipelineWorker
+from schoolsms.messaging.workers.rq import RQPipelineWorker
+
+
+def pipeline_worker(
+    *,
+    until_idle: bool,
+    horizon: float,
+    sweep_every: float,
+    interval: float,
+    worker_id: str,
+    manage_connections: bool = True,
+) -> PipelineWorker | RQPipelineWorker:
+    if settings.SCHOOLSMS_TASK_BACKEND == "rq":
+        return RQPipelineWorker(
+            until_idle=until_idle,
+            horizon=horizon,
+            sweep_every=sweep_every,
+            interval=interval,
+            worker_id=worker_id,
+            manage_connections=manage_connections,
+        )
+    return PipelineWorker(
+        until_idle=until_idle,
+        horizon=horizon,
+        sweep_every=sweep_every,
+        manage_connections=manage_connections,
+        queue_names=["*"],
+        interval=interval,
+        batch=False,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id=worker_id,
+        excluded_queue_names=[],
+    )
