@@ -229,6 +229,31 @@ def user_remove(request: OrgRequest) -> HttpResponse:
     form = MemberForm(request.POST)
     if not form.is_valid():
         return HttpResponse("Choose a member.", status=400)
+    if not is_confirmed(request):
+        member = (
+            Membership.objects.filter(
+                organization=request.organization, user_id=form.cleaned_data["user_id"]
+            )
+            .select_related("user")
+            .first()
+        )
+        if member is None:
+            raise Http404("No such member in this organization.")
+        who = member.user.email or member.user.username
+        return confirm_page(
+            request,
+            question=f"Remove {who} from {request.organization.name}?",
+            facts=[
+                f"{who} can no longer open this organization's pages, and the API tokens "
+                "they made for it stop working at once.",
+                "Their name stays on what they did (broadcasts, consent changes). To let them "
+                "back in, invite them again.",
+            ],
+            confirm_label=f"Yes, remove {who}",
+            back_url=reverse("accounts:users"),
+            back_label="No, keep them",
+            danger=True,
+        )
     try:
         membership = services.membership_remove(
             organization=request.organization,  # type: ignore[attr-defined]
@@ -247,6 +272,21 @@ def user_remove(request: OrgRequest) -> HttpResponse:
 @org_required(ADMIN)
 def invitation_withdraw(request: OrgRequest, pk: int) -> HttpResponse:
     org = request.organization  # type: ignore[attr-defined]
+    if not is_confirmed(request):
+        invitation = Invitation.objects.filter(organization=org, pk=pk).select_related("user")
+        found = invitation.first()
+        if found is None:
+            raise Http404("No such invitation.")
+        who = found.user.email or found.user.username
+        return confirm_page(
+            request,
+            question=f"Withdraw the invitation to {who}?",
+            facts=["The invitation email they got stops working; you can invite them again."],
+            confirm_label="Yes, withdraw it",
+            back_url=reverse("accounts:users"),
+            back_label="No, keep it",
+            danger=True,
+        )
     if not services.invitation_withdraw(organization=org, invitation_id=pk):
         raise Http404("No such invitation.")
     messages.success(request, "The invitation is withdrawn.")

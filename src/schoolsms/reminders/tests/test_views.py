@@ -113,7 +113,7 @@ def test_page_says_who_is_left_out_and_lists_recipients(admin_client: Any, org: 
     page = admin_client.get("/reminders/").content.decode()
     assert "1 with a Pending Opt-In number have <strong>no email address</strong>" in page
     assert "1 have only <strong>blocked</strong> numbers pending" in page
-    assert "Alvarez, Ana</a></td><td>ana@example.org</td><td>es</td>" in page
+    assert "Alvarez, Ana</a></td><td>ana@example.org</td><td>Español</td>" in page
     assert "bo@example.org" not in page  # blocked: not a recipient
 
 
