@@ -252,5 +252,6 @@ def test_numbers_read_in_the_organizations_national_format(admin_client: Any, or
     page = admin_client.get(f"/contacts/{contact.pk}/").content.decode()
     assert "020 7946 0018" in page  # national: the organization is in the United Kingdom
     assert "+1 217-555-0101" in page  # another country's number: international
+    assert "<dt>Language</dt><dd>English</dd>" in page  # a language by its name, not "en"
     listing = admin_client.get("/contacts/").content.decode()
     assert "020 7946 0018" in listing
