@@ -33,7 +33,8 @@ REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 RQ_TESTS := src/schoolsms/messaging/tests/test_pipeline.py \
 	src/schoolsms/messaging/tests/test_transitions.py \
 	src/schoolsms/messaging/tests/test_quiet_hours.py \
-	src/schoolsms/messaging/tests/test_worker.py
+	src/schoolsms/messaging/tests/test_worker.py \
+	src/schoolsms/messaging/tests/test_task_leases.py
 
 
 # Under CI (CI=true, see .ci/run) nothing may be skipped: a missing Chromium, PostgreSQL or Redis

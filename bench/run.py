@@ -18,6 +18,7 @@ import os
 import platform
 import sys
 import time
+import traceback
 from dataclasses import asdict
 from pathlib import Path
 
@@ -97,15 +98,32 @@ def machine() -> str:
 
     return (
         f"{platform.system()} {platform.release()}, {os.cpu_count()} cores ({cpu}){memory}; "
-        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}{_postgresql()}"
     )
 
 
-def results_markdown(table: str, scale: float) -> str:
+def _postgresql() -> str:
+    import psycopg
+    from bench_workers import PG_URL
+
+    try:
+        with psycopg.connect(PG_URL.rsplit("/", 1)[0] + "/postgres", connect_timeout=3) as conn:
+            version = conn.info.server_version
+    except psycopg.OperationalError:
+        return ", no PostgreSQL"
+    return f", PostgreSQL {version // 10_000}.{version % 100}"
+
+
+def _load() -> str:
+    return ", ".join(f"{n:.1f}" for n in os.getloadavg())
+
+
+def results_markdown(table: str, scale: float, load_before: str) -> str:
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     return (
         "# Benchmark results (`make bench`)\n\n"
-        f"Measured {when} at scale {scale} on {machine()}.\n\n"
+        f"Measured {when} at scale {scale} on {machine()}. Load average (1, 5, 15 min) "
+        f"{load_before} when the run began, {_load()} when it ended.\n\n"
         "Each figure is our time against a raw limit measured in the same run (ratio = ours / "
         "limit; lower is better). Figures vary from day to day with the machine; the ratios are "
         "what the issues' targets are about.\n\n" + table + "\n"
@@ -125,11 +143,16 @@ def main() -> int:
     if args.only:
         modules = [m for m in modules if m in args.only]
     figures: list[Figure] = []
+    load_before = _load()
     for name in modules:
         started = time.perf_counter()
         print(f"== {name} (scale {args.scale}) ==", flush=True)
-        module = importlib.import_module(name)
-        for figure in module.run(args.scale):
+        try:
+            measured = importlib.import_module(name).run(args.scale)
+        except Exception as exc:  # one broken bench must not cost the others' table
+            traceback.print_exc()
+            measured = [Figure(name=name, ours_seconds=0, problems=[f"the bench failed: {exc!r}"])]
+        for figure in measured:
             figures.append(figure)
             limit = f" (target <= {figure.limit_ratio}x)" if figure.limit_ratio else ""
             print(
@@ -142,7 +165,7 @@ def main() -> int:
     table = results_table(figures)
     print("\n" + table, flush=True)
     if not args.only:  # a partial run would replace the full table with a piece of it
-        (HERE / "RESULTS.md").write_text(results_markdown(table, args.scale))
+        (HERE / "RESULTS.md").write_text(results_markdown(table, args.scale, load_before))
     out = HERE / "results"
     out.mkdir(exist_ok=True)
     payload = [{**asdict(f), "ratio": f.ratio, "verdict": f.verdict} for f in figures]

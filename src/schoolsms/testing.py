@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 
 from django.contrib.auth.models import User
@@ -81,14 +82,33 @@ def run_worker(
     interval: float = 0.0,
     sweep_every: float = 1.0,
     worker_id: str = "test-worker",
+    within: float | None = None,
 ) -> None:
     """The real worker loop of the configured task backend, in this process (no signal
-    handlers), until idle; `interval` is the pause between polls when no task is ready."""
-    pipeline_worker(
+    handlers), until idle; `interval` is the pause between polls when no task is ready. With
+    `within`, fail when the worker is not idle after that many seconds."""
+    worker = pipeline_worker(
         until_idle=True,
         horizon=horizon,
         sweep_every=sweep_every,
         interval=interval,
         worker_id=worker_id,
         manage_connections=False,
-    ).run()
+    )
+    if within is None:
+        worker.run()
+        return
+    done = threading.Event()
+
+    def stop() -> None:
+        if not done.is_set():
+            worker.running = False
+
+    timer = threading.Timer(within, stop)
+    timer.start()
+    try:
+        worker.run()
+    finally:
+        done.set()
+        timer.cancel()
+    assert worker.running, f"the worker still had work after {within} s"

@@ -223,12 +223,51 @@ def token_revoke(request: OrgRequest, pk: int) -> HttpResponse:
     return redirect("accounts:tokens")
 
 
+def _users_page_asks(
+    request: OrgRequest, question: str, facts: list[str], *, yes: str, no: str
+) -> HttpResponse:
+    """The confirmation of a removal on the Users page; "no" goes back to it."""
+    back = reverse("accounts:users")
+    return confirm_page(
+        request,
+        question=question,
+        facts=facts,
+        confirm_label=yes,
+        back_url=back,
+        back_label=no,
+        danger=True,
+    )
+
+
 @require_POST
 @org_required(ADMIN)
 def user_remove(request: OrgRequest) -> HttpResponse:
     form = MemberForm(request.POST)
     if not form.is_valid():
         return HttpResponse("Choose a member.", status=400)
+    if not is_confirmed(request):
+        member = (
+            Membership.objects.filter(
+                organization=request.organization, user_id=form.cleaned_data["user_id"]
+            )
+            .select_related("user")
+            .first()
+        )
+        if member is None:
+            raise Http404("No such member in this organization.")
+        who = member.user.email or member.user.username
+        return _users_page_asks(
+            request,
+            f"Remove {who} from {request.organization.name}?",
+            [
+                f"{who} can no longer open this organization's pages, and the API tokens "
+                "they made for it stop working at once.",
+                "Their name stays on what they did (broadcasts, consent changes). To let them "
+                "back in, invite them again.",
+            ],
+            yes=f"Yes, remove {who}",
+            no="No, keep them",
+        )
     try:
         membership = services.membership_remove(
             organization=request.organization,  # type: ignore[attr-defined]
@@ -247,6 +286,17 @@ def user_remove(request: OrgRequest) -> HttpResponse:
 @org_required(ADMIN)
 def invitation_withdraw(request: OrgRequest, pk: int) -> HttpResponse:
     org = request.organization  # type: ignore[attr-defined]
+    if not is_confirmed(request):
+        found = Invitation.objects.filter(organization=org, pk=pk).select_related("user").first()
+        if found is None:
+            raise Http404("No such invitation.")
+        return _users_page_asks(
+            request,
+            f"Withdraw the invitation to {found.user.email or found.user.username}?",
+            ["The invitation email they got stops working; you can invite them again."],
+            yes="Yes, withdraw it",
+            no="No, keep it",
+        )
     if not services.invitation_withdraw(organization=org, invitation_id=pk):
         raise Http404("No such invitation.")
     messages.success(request, "The invitation is withdrawn.")

@@ -22,7 +22,7 @@ from schoolsms.messaging.invitations import invitable_counts
 from schoolsms.messaging.languages import language_name
 from schoolsms.messaging.models import Broadcast, BroadcastKind, BroadcastStatus, ReplyKind
 from schoolsms.messaging.replies import LANGUAGES, reply_text
-from schoolsms.messaging.tasks import broadcast_dispatch_task
+from schoolsms.messaging.tasks import broadcast_dispatch_enqueue
 from schoolsms.messaging.text import text_check
 
 # A schedule a little in the past is "now" (a slow form, clock skew); further back is a mistake.
@@ -278,9 +278,7 @@ def broadcast_send(*, broadcast: Broadcast, at: dt.datetime | None = None) -> Br
                 "only a draft can be sent",
                 code="state",
             )
-        transaction.on_commit(
-            lambda: broadcast_dispatch_task.using(run_after=run_after).enqueue(broadcast.pk)
-        )
+        transaction.on_commit(lambda: broadcast_dispatch_enqueue(broadcast.pk, at=run_after))
     broadcast.refresh_from_db()
     return broadcast
 

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from schoolsms.operations.models import TaskLease
@@ -35,6 +35,18 @@ def lease_take(*, key: str, until: dt.datetime, now: dt.datetime | None = None) 
     except IntegrityError:
         return False
     return True
+
+
+def lease_join(*, key: str, needed: dt.datetime, until: dt.datetime) -> bool:
+    """Ride along with the task holding `key` if its lease lasts to `needed`: True then.
+    Otherwise the lease is taken (or extended) until `until` and False: the caller enqueues
+    the task. Either way the lease row is written, so it stays locked until the caller's
+    transaction ends: a task that releases the lease as it starts waits for that, and then
+    sees whatever the caller wrote in that transaction."""
+    if TaskLease.objects.filter(key=key, until__gte=needed).update(until=F("until")):
+        return True
+    lease_extend(key=key, until=until)
+    return False
 
 
 def leases_held(*, keys: Iterable[str], now: dt.datetime | None = None) -> set[str]:

@@ -41,13 +41,15 @@ def _language(request: HttpRequest) -> str | None:
 def index(request: OrgRequest) -> HttpResponse:
     organization = _org(request)
     plan = selectors.reminder_plan(organization=organization)
-    labels = dict(SkipReason.choices)
+    skipped = plan.skipped_by_reason()
     return render(
         request,
         "reminders/index.html",
         {
             "plan": plan,
-            "skipped": [(labels[k], n) for k, n in plan.skipped_by_reason().items()],
+            # Every reason, none included: the page says who is left out even when nobody is.
+            "skipped": [(label, skipped.get(value, 0)) for value, label in SkipReason.choices],
+            "skipped_total": len(plan.skipped),
             "left_out": selectors.left_out(organization=organization, plan=plan),
             "recipients": plan.to_send[:RECIPIENTS_SHOWN],
             "recipients_more": max(len(plan.to_send) - RECIPIENTS_SHOWN, 0),

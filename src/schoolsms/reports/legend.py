@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from schoolsms.messaging.models import FAILED_REASONS, INELIGIBLE_REASONS, DeliveryResult
+
 # (label, stage, meaning)
 RESULTS = [
     (
@@ -82,3 +84,16 @@ STATUSES = [
         "until they opt back in themselves.",
     ),
 ]
+
+
+def reasons_grouped() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The reasons as pages show them: under the result they belong to, each by its label
+    (the codes are for exports and the API) with its meaning."""
+    meaning = dict(REASONS)
+    return [
+        (result.label, [(r.label, meaning[r.value]) for r in reasons])
+        for result, reasons in (
+            (DeliveryResult.INELIGIBLE_TO_SEND, INELIGIBLE_REASONS),
+            (DeliveryResult.FAILED_TO_SEND, FAILED_REASONS),
+        )
+    ]

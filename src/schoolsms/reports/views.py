@@ -173,7 +173,7 @@ def sms_log(request: OrgRequest) -> HttpResponse:
             )
         ],
         "legend_results": legend.RESULTS,
-        "legend_reasons": legend.REASONS,
+        "legend_reasons": legend.reasons_grouped(),
         "tz": org.timezone,
     }
     try:

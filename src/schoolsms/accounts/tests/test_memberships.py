@@ -139,7 +139,11 @@ def test_declining_and_withdrawing(admin_client: Any, org: Any, outsider: User) 
     assert not Membership.objects.filter(user=outsider, organization=org).exists()
     _invite(admin_client, OUTSIDER)
     invitation = Invitation.objects.get()
-    admin_client.post(f"/settings/users/invitations/{invitation.pk}/withdraw/")
+    url = f"/settings/users/invitations/{invitation.pk}/withdraw/"
+    asked = admin_client.post(url).content.decode()
+    assert f"Withdraw the invitation to {OUTSIDER}?" in asked
+    assert Invitation.objects.exists()  # nothing happens before the yes
+    admin_client.post(url, {"confirmed": "yes"})
     assert not Invitation.objects.exists()
 
 
@@ -170,12 +174,20 @@ def test_admin_removes_a_member_and_their_token_for_it_stops(
     key = api_token_create(user=member)
     api = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
     assert api.get("/api/v1/broadcasts/").status_code == 200
-    response = admin_client.post("/settings/users/remove/", {"user_id": member.pk}, follow=True)
+    asked = admin_client.post("/settings/users/remove/", {"user_id": member.pk}).content.decode()
+    assert "Remove leaving@springfield.example.org from Springfield" in asked
+    assert "API tokens they made for it stop working" in asked
+    assert Membership.objects.filter(user=member).exists()  # nothing happens before the yes
+    response = admin_client.post(
+        "/settings/users/remove/", {"user_id": member.pk, "confirmed": "yes"}, follow=True
+    )
     assert "no longer a member" in _notice(response)
     assert not Membership.objects.filter(user=member).exists()
     assert api.get("/api/v1/broadcasts/").status_code == 401
     # The last admin stays.
-    refused = admin_client.post("/settings/users/remove/", {"user_id": admin_user.pk}, follow=True)
+    refused = admin_client.post(
+        "/settings/users/remove/", {"user_id": admin_user.pk, "confirmed": "yes"}, follow=True
+    )
     assert "at least one admin" in _notice(refused)
     assert Membership.objects.filter(user=admin_user).exists()
 

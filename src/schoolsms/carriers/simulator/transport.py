@@ -22,7 +22,7 @@ from schoolsms.carriers.simulator.config import status_path
 from schoolsms.carriers.simulator.models import SimulatedMessage
 from schoolsms.carriers.simulator.receipts import callbacks_deliver
 from schoolsms.carriers.simulator.scenario import scenario_codes
-from schoolsms.carriers.simulator.tasks import callbacks_scheduled, simulator_callbacks_task
+from schoolsms.carriers.simulator.tasks import callbacks_task_ensure
 from schoolsms.messaging import codes
 from schoolsms.messaging.gateway import (
     InboundMessage,
@@ -97,8 +97,7 @@ class SimulatorGateway:
                     " VALUES (%s, %s, %s, %s, %s, 'queued', %s, %s, %s)",
                     [(*row, stamp) for row in accepted],
                 )
-                if not callbacks_scheduled(self.sender.code, due):
-                    simulator_callbacks_task.using(run_after=due).enqueue(self.sender.code)
+                callbacks_task_ensure(self.sender.code, due)
         return outcomes
 
     def poll(self, *, until: float) -> None:

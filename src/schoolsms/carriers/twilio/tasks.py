@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 
 from django.utils import timezone
-from django_tasks import task
+from django_tasks import task, task_backends
 
 from schoolsms.carriers.twilio.receipts import held_statuses_apply
 from schoolsms.operations.leases import lease_take, leases_release
@@ -20,7 +20,8 @@ MAX_DELAY = dt.timedelta(seconds=60)
 LEASE = "twilio:held-statuses"
 
 
-@task(queue_name="callbacks", priority=10)
+# Ahead of other work where the task backend knows priorities (RQ does not).
+@task(queue_name="callbacks", priority=10 if task_backends["default"].supports_priority else 0)
 def held_statuses_task(delay_seconds: float = 1.0) -> dict[str, Any]:
     # Callbacks held from now on get a task of their own (this one may have looked already).
     leases_release(keys=[LEASE])

@@ -101,8 +101,11 @@ def build_district(org: Any) -> dict[str, int]:
     add_messages(sent, DeliveryResult.INELIGIBLE_TO_SEND, Reason.PENDING_OPT_IN)
     add_messages(sent, DeliveryResult.FAILED_TO_SEND, Reason.CARRIER_ERROR)
     draft = services.broadcast_create(organization=org, name="Picture day", text="Smile!")
+    for n in range(6):  # enough broadcasts for the SMS Log's "Find a broadcast" box
+        services.broadcast_create(organization=org, name=f"Field trip {n + 1}", text="Bring lunch.")
     user = testing.create_user(org, "office@springfield.example.org", "admin")
     api_token_create(user=user, name="SIS sync")
+    testing.create_user(org, "viewer@springfield.example.org", "viewer")
     job = import_job_create(
         organization=org,
         kind=ImportKind.CONTACTS,
@@ -169,7 +172,7 @@ NOT_PAGES = {
     "reminders:flyer": "PDF",
     "accounts:user-role": "POST only",
     "accounts:user-remove": "POST only: answers with the confirmation page (checked)",
-    "accounts:invitation-withdraw": "POST only",
+    "accounts:invitation-withdraw": "POST only: answers with the confirmation page (checked)",
     "accounts:invitation-answer": "POST only",
     "accounts:token-revoke": "POST only: answers with the confirmation page (checked)",
 }
@@ -283,4 +286,10 @@ def test_every_page_is_accessible_and_fits_a_phone(
         found = check_page(page, f"{live_server.url}{path}")
         if found:
             problems[path] = found
+    # The 403 page: a viewer opening Settings.
+    login("viewer@springfield.example.org")
+    found = check_page(page, f"{live_server.url}/settings/")
+    assert page.get_by_role("heading", level=1).inner_text()  # the styled page, not a bare 403
+    if found:
+        problems["403 /settings/ as a viewer"] = found
     assert not problems, json.dumps(problems, indent=1, ensure_ascii=False)

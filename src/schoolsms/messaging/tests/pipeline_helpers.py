@@ -8,7 +8,7 @@ from typing import Any
 
 from schoolsms.accounts.models import Organization
 from schoolsms.messaging.models import Broadcast, BroadcastStatus, Message
-from schoolsms.messaging.tasks import broadcast_dispatch_task
+from schoolsms.messaging.tasks import broadcast_dispatch_enqueue
 from schoolsms.testing import run_worker
 
 __all__ = ["make_broadcast", "outcomes", "rows", "run_worker"]
@@ -35,7 +35,7 @@ def make_broadcast(
         status=BroadcastStatus.SCHEDULED,
     )
     if enqueue:
-        broadcast_dispatch_task.enqueue(broadcast.pk)
+        broadcast_dispatch_enqueue(broadcast.pk)
     return broadcast
 
 

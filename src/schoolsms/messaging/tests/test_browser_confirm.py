@@ -11,7 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from schoolsms import testing
-from schoolsms.accounts.models import ApiToken
+from schoolsms.accounts.models import ApiToken, Membership
 from schoolsms.accounts.services import api_token_create
 from schoolsms.carriers.simulator.models import SimulatedMessage
 from schoolsms.consent.models import BlockedNumber
@@ -92,6 +92,20 @@ def test_revoke_and_unblock_ask_first(page: Any, login: Any, live_server: Any, o
     page.get_by_role("button", name="Yes, unblock (217) 555-0142").click()
     expect(page.get_by_text("(217) 555-0142 is unblocked.")).to_be_visible()
     assert not BlockedNumber.objects.exists()
+
+    # Removing a member: "No" changes nothing, "Yes" removes them.
+    leaving = "leaving@springfield.example.org"
+    testing.create_user(org, leaving, "sender")
+    page.goto(f"{live_server.url}/settings/users/")
+    page.get_by_role("button", name=f"Remove {leaving}").click()
+    expect(page.get_by_role("heading", name=f"Remove {leaving} from")).to_be_focused()
+    page.get_by_role("button", name="No, keep them").click()
+    expect(page.get_by_role("button", name=f"Remove {leaving}")).to_be_visible()
+    assert Membership.objects.filter(user__email=leaving).exists()
+    page.get_by_role("button", name=f"Remove {leaving}").click()
+    page.get_by_role("button", name=f"Yes, remove {leaving}").click()
+    expect(page.get_by_text(f"{leaving} is no longer a member")).to_be_visible()
+    assert not Membership.objects.filter(user__email=leaving).exists()
 
 
 def test_a_spanish_family_gets_the_spanish_text(

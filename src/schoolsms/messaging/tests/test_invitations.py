@@ -26,7 +26,7 @@ from schoolsms.messaging.invitations import invitable_counts
 from schoolsms.messaging.models import Broadcast, Message
 from schoolsms.messaging.replies import BUILT_IN
 from schoolsms.messaging.services import invitations_send
-from schoolsms.messaging.tasks import broadcast_send_task
+from schoolsms.messaging.tasks import broadcast_send_enqueue
 from schoolsms.messaging.tests.pipeline_helpers import run_worker
 
 pytestmark = pytest.mark.django_db
@@ -135,7 +135,7 @@ def test_a_stop_before_the_invitation_goes_out_stops_it(district: Any) -> None:
     assert Message.objects.get(broadcast__in=made, phone=BEA).result == "not_sent_yet"
     consent_change(sender=district.sender, phone=BEA, new_status="opted_out", source="keyword")
     for b in made:
-        broadcast_send_task.enqueue(b.pk)
+        broadcast_send_enqueue(b.pk)
     run_worker()
     bea = Message.objects.get(broadcast__in=made, phone=BEA)
     assert (bea.result, bea.reason) == ("ineligible", "opted_out")

@@ -72,6 +72,7 @@ def test_finished_run_shows_each_email_and_stops_polling(
     assert progress["HX-Refresh"] == "true" and "every 1s" not in progress.content.decode()
     page = admin_client.get(f"/reminders/runs/{run.pk}/").content.decode()
     assert "fay@example.org" in page and "550 5.1.1 No such user here" in page
+    assert f'<a href="/contacts/{people.ana.pk}/">' in page  # each name leads to the contact
     history = admin_client.get("/reminders/").content.decode()
     assert f"/reminders/runs/{run.pk}/" in history
 
@@ -113,7 +114,10 @@ def test_page_says_who_is_left_out_and_lists_recipients(admin_client: Any, org: 
     page = admin_client.get("/reminders/").content.decode()
     assert "1 with a Pending Opt-In number have <strong>no email address</strong>" in page
     assert "1 have only <strong>blocked</strong> numbers pending" in page
-    assert "Alvarez, Ana</a></td><td>ana@example.org</td><td>es</td>" in page
+    # Every reason is named, even when it leaves nobody out today.
+    assert "0: <strong>reminded in the last 7 days</strong>." in page
+    assert "0: <strong>address refused by the mail server earlier</strong>." in page
+    assert "Alvarez, Ana</a></td><td>ana@example.org</td><td>Español</td>" in page
     assert "bo@example.org" not in page  # blocked: not a recipient
 
 

@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from schoolsms import testing
 from schoolsms.consent.models import ConsentRecord
+from schoolsms.messaging import services
 from schoolsms.reports.exports import SMS_LOG_HEADER
 from schoolsms.reports.tests.conftest import NY, District, local_noon
 from schoolsms.reports.tests.factories import make_message
@@ -107,3 +109,23 @@ def test_view_all_reads_in_local_time(page: Any, login: Any, live_server: Any, o
     assert "Since (America/New_York)" in header.inner_text()
     row = page.locator("#status-rows tbody tr", has_text="TZ1")
     assert "Jan 15, 2026, 8:05 AM" in row.inner_text()  # 13:05 UTC is 8:05 in New York in winter
+
+
+def test_a_broadcast_is_found_by_typing_in_the_sms_log(
+    district: District, page: Any, login: Any, live_server: Any
+) -> None:
+    for n in range(8):
+        services.broadcast_create(organization=district.org, name=f"Field trip {n}", text="Hi")
+    testing.create_user(district.org, "viewer@springfield.example.org", "viewer")
+    login("viewer@springfield.example.org")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/reports/sms-log/")
+    picks = page.locator("#broadcast-picks label")
+    expect(picks).to_have_count(10)
+    page.get_by_role("searchbox", name="Find a broadcast").fill("snow")
+    expect(picks.filter(visible=True)).to_have_count(1)
+    page.get_by_role("checkbox", name="Snow day").check()
+    page.get_by_role("button", name="Show report").click()
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_role("checkbox", name="Snow day").is_checked()
+    assert page.get_by_role("heading", name="Summary: 5 messages").is_visible()

@@ -89,6 +89,10 @@ def test_summary_rows_link_to_their_messages(viewer_client: Any, district: Distr
     assert '<a href="?q=Okafor&amp;result=ineligible&amp;reason=opted_out">' in html
     # Filters are checkboxes (a thumb can tick them), reasons grouped under their result.
     assert 'type="checkbox" name="broadcast"' in html and 'type="checkbox" name="reason"' in html
+    # Plain words: the legend names each reason by its label, under its result; no codes.
+    assert "<code>opted_out</code>" not in html and "opted_out<" not in html
+    failed = html.index("Failed to Send: the reasons")
+    assert failed < html.index("<dt>The phone line is suspended, invalid or no longer exists</dt>")
     ineligible = html.index("<legend>Ineligible to Send</legend>")
     assert ineligible < html.index('value="opted_out"') < html.index("<legend>Failed to Send")
 
