@@ -106,7 +106,7 @@ def broadcast_dispatch_task(broadcast_id: int) -> dict[str, Any]:
 def broadcast_send_task(broadcast_id: int) -> dict[str, Any]:
     """Send for one time slice, then hand over to a fresh task (now, or when the next row
     waiting for a retry or for quiet hours to end becomes due). The broadcast's send lease
-    is renewed as it starts and left to run out after it (several send tasks share it)."""
+    is renewed as it starts, and released when it ends with nothing left to claim."""
     _looked_after(_lease("send", broadcast_id))
     report = send_round(broadcast_id=broadcast_id)
     now = timezone.now()
@@ -119,6 +119,10 @@ def broadcast_send_task(broadcast_id: int) -> dict[str, Any]:
     elif fan_out_running(broadcast_id=broadcast_id):
         # Sending caught up with the fan-out: the next chunk's rows come soon.
         broadcast_send_enqueue(broadcast_id, at=now + FAN_OUT_WAIT)
+    else:
+        # Nothing left to claim: a row that becomes runnable later (a retry) gets a task when
+        # it is scheduled, or else from the sweep at once.
+        leases_release(keys=[_lease("send", broadcast_id)])
     broadcast_complete_if_done(broadcast_id=broadcast_id)
     return {"broadcast": broadcast_id, "claimed": report.claimed, **report.outcomes}
 
