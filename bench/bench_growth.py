@@ -29,7 +29,7 @@ sys.path.insert(0, str(HERE))
 
 from bench_end_to_end import _db_path, e2e_measure  # noqa: E402
 from common import Figure, django_setup  # noqa: E402
-from pipeline_data import build_audience, child, setup_database  # noqa: E402
+from pipeline_data import VAR, build_audience, child, setup_database  # noqa: E402
 
 SIZES = (10_000, 100_000, 1_000_000)
 LINEAR_TARGET = 1.5
@@ -107,7 +107,11 @@ def _added_rows_growth(sizes: list[int], seconds: list[float]) -> float | None:
 
 def run(scale: float) -> list[Figure]:
     sizes = sorted({max(100, int(size * scale)) for size in SIZES})
-    outs = {n: child("bench_growth", "size", n, f"growth-{n}.sqlite3") for n in sizes}
+    outs = {}
+    for n in sizes:
+        outs[n] = child("bench_growth", "size", n, f"growth-{n}.sqlite3")
+        for leftover in VAR.glob(f"growth-{n}.*"):  # a million rows fill a gigabyte or two
+            leftover.unlink()
     small, large = sizes[0], sizes[-1]
     figures = []
     for what, key, limit, limit_key in WORKLOADS:

@@ -6,10 +6,12 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
+from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
+from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 
 # The one way pages write a moment and a day ("Dec 2, 2026, 2:30 PM", "Dec 2, 2026"); exports
@@ -94,3 +96,26 @@ def confirm_page(
         **(extra or {}),
     }
     return render(request, "confirm.html", context)
+
+
+class ReadOncePaginator(Paginator):
+    """A Paginator that reads the first page before counting: a search that finds a page or
+    less (the usual search for one family) is read once instead of counted, then read again,
+    each a pass over every contact the filters cannot narrow with an index."""
+
+    def __init__(self, object_list: Any, per_page: int) -> None:
+        super().__init__(object_list, per_page)
+        self._first: list[Any] | None = None
+
+    @cached_property
+    def count(self) -> int:
+        self._first = list(self.object_list[: self.per_page + 1])
+        if len(self._first) <= self.per_page:
+            return len(self._first)
+        return int(super().count)
+
+    def page(self, number: Any) -> Page:
+        number = self.validate_number(number)
+        if number == 1 and self._first is not None:
+            return Page(self._first[: self.per_page], 1, self)
+        return super().page(number)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
@@ -10,6 +11,7 @@ from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBase
+from django.utils import timezone
 
 from schoolsms.accounts.models import Membership, Organization, Role
 from schoolsms.phones import home_region
@@ -54,7 +56,7 @@ def current_membership(request: HttpRequest) -> Membership | None:
 
 def org_required(roles: tuple[str, ...] = READ) -> Callable[[View], View]:
     """Sets request.organization and request.membership (see OrgRequest); refuses roles not
-    in `roles`."""
+    in `roles`. The view runs in the organization's time zone and phone region."""
 
     def decorator(view: View) -> View:
         @wraps(view)
@@ -69,7 +71,10 @@ def org_required(roles: tuple[str, ...] = READ) -> Callable[[View], View]:
             member = cast(OrgRequest, request)
             member.membership = membership
             member.organization = membership.organization
-            with home_region(member.organization.phone_region):
+            # The organization's page: times read and shown in its time zone, numbers of its
+            # country in national format.
+            org = member.organization
+            with timezone.override(zoneinfo.ZoneInfo(org.timezone)), home_region(org.phone_region):
                 return view(member, *args, **kwargs)
 
         return cast(View, wrapper)

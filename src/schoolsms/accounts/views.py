@@ -223,6 +223,22 @@ def token_revoke(request: OrgRequest, pk: int) -> HttpResponse:
     return redirect("accounts:tokens")
 
 
+def _users_page_asks(
+    request: OrgRequest, question: str, facts: list[str], *, yes: str, no: str
+) -> HttpResponse:
+    """The confirmation of a removal on the Users page; "no" goes back to it."""
+    back = reverse("accounts:users")
+    return confirm_page(
+        request,
+        question=question,
+        facts=facts,
+        confirm_label=yes,
+        back_url=back,
+        back_label=no,
+        danger=True,
+    )
+
+
 @require_POST
 @org_required(ADMIN)
 def user_remove(request: OrgRequest) -> HttpResponse:
@@ -240,19 +256,17 @@ def user_remove(request: OrgRequest) -> HttpResponse:
         if member is None:
             raise Http404("No such member in this organization.")
         who = member.user.email or member.user.username
-        return confirm_page(
+        return _users_page_asks(
             request,
-            question=f"Remove {who} from {request.organization.name}?",
-            facts=[
+            f"Remove {who} from {request.organization.name}?",
+            [
                 f"{who} can no longer open this organization's pages, and the API tokens "
                 "they made for it stop working at once.",
                 "Their name stays on what they did (broadcasts, consent changes). To let them "
                 "back in, invite them again.",
             ],
-            confirm_label=f"Yes, remove {who}",
-            back_url=reverse("accounts:users"),
-            back_label="No, keep them",
-            danger=True,
+            yes=f"Yes, remove {who}",
+            no="No, keep them",
         )
     try:
         membership = services.membership_remove(
@@ -273,19 +287,15 @@ def user_remove(request: OrgRequest) -> HttpResponse:
 def invitation_withdraw(request: OrgRequest, pk: int) -> HttpResponse:
     org = request.organization  # type: ignore[attr-defined]
     if not is_confirmed(request):
-        invitation = Invitation.objects.filter(organization=org, pk=pk).select_related("user")
-        found = invitation.first()
+        found = Invitation.objects.filter(organization=org, pk=pk).select_related("user").first()
         if found is None:
             raise Http404("No such invitation.")
-        who = found.user.email or found.user.username
-        return confirm_page(
+        return _users_page_asks(
             request,
-            question=f"Withdraw the invitation to {who}?",
-            facts=["The invitation email they got stops working; you can invite them again."],
-            confirm_label="Yes, withdraw it",
-            back_url=reverse("accounts:users"),
-            back_label="No, keep it",
-            danger=True,
+            f"Withdraw the invitation to {found.user.email or found.user.username}?",
+            ["The invitation email they got stops working; you can invite them again."],
+            yes="Yes, withdraw it",
+            no="No, keep it",
         )
     if not services.invitation_withdraw(organization=org, invitation_id=pk):
         raise Http404("No such invitation.")

@@ -42,19 +42,22 @@ def _done_date(raw: str) -> dt.datetime | None:
         return None
 
 
+def status_update(*, sid: str, status: str, code: str = "", done: str = "") -> StatusUpdate | None:
+    """One status callback's fields in our words (None: it says nothing about delivery)."""
+    carrier_status = STATUSES.get(status.lower())
+    if not sid or carrier_status is None:
+        return None
+    return StatusUpdate(carrier_id=sid, status=carrier_status, code=code, at=_done_date(done))
+
+
 def parse_status_form(form: Mapping[str, Any]) -> list[StatusUpdate]:
-    sid = form.get("MessageSid") or form.get("SmsSid") or ""
-    status = STATUSES.get((form.get("MessageStatus") or form.get("SmsStatus") or "").lower())
-    if not sid or status is None:
-        return []
-    return [
-        StatusUpdate(
-            carrier_id=sid,
-            status=status,
-            code=form.get("ErrorCode") or "",
-            at=_done_date(form.get("RawDlrDoneDate") or ""),
-        )
-    ]
+    update = status_update(
+        sid=form.get("MessageSid") or form.get("SmsSid") or "",
+        status=form.get("MessageStatus") or form.get("SmsStatus") or "",
+        code=form.get("ErrorCode") or "",
+        done=form.get("RawDlrDoneDate") or "",
+    )
+    return [] if update is None else [update]
 
 
 def parse_inbound_form(form: QueryDict) -> list[InboundMessage]:

@@ -122,6 +122,7 @@ def consent_import(
     organization: Organization,
     file: BinaryIO,
     progress: Callable[[int], None] | None = None,
+    saving: Callable[[int], None] | None = None,
 ) -> ConsentImportSummary:
     """Set consent statuses from a file, all or nothing, through the consent services.
 
@@ -135,6 +136,8 @@ def consent_import(
     if errors:
         raise ConsentImportError(errors)
     summary = ConsentImportSummary(rows=len(rows))
+    if saving is not None:
+        saving(len(rows))  # every row is good: the write begins
     sender = organization.sender
     changes: list[ConsentChange] = []
     with transaction.atomic():

@@ -109,7 +109,7 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
     try:
         total = _count_rows(path)
         ImportJob.objects.filter(pk=job.pk).update(rows_total=total)
-        summary = _run(job, path, _progress(job.pk, total))
+        summary = _run(job, path, _progress(job.pk, total), _saving(job.pk))
     except CsvImportError as exc:
         shown, kinds = errors_keep(exc.errors)
         changes = dict(
@@ -139,11 +139,12 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
     return job
 
 
-def _run(job: ImportJob, path: Path, progress: Any) -> dict[str, Any]:
+def _run(job: ImportJob, path: Path, progress: Any, saving: Any) -> dict[str, Any]:
     org = job.organization
     with path.open("rb") as file:
         if job.kind == ImportKind.CONSENT:
-            return asdict(consent_import(organization=org, file=file, progress=progress))
+            consent = consent_import(organization=org, file=file, progress=progress, saving=saving)
+            return asdict(consent)
         if is_bundle(file):
             summary = roster_import(
                 organization=org,
@@ -151,6 +152,7 @@ def _run(job: ImportJob, path: Path, progress: Any) -> dict[str, Any]:
                 size=os.fstat(file.fileno()).st_size,
                 confirmed=job.confirmed,
                 progress=progress,
+                saving=saving,
             )
         else:
             if job.source == ImportSource.FOLDER:
@@ -164,7 +166,7 @@ def _run(job: ImportJob, path: Path, progress: Any) -> dict[str, Any]:
                         )
                     ]
                 )
-            summary = contacts_import(organization=org, file=file, progress=progress)
+            summary = contacts_import(organization=org, file=file, progress=progress, saving=saving)
         return asdict(summary)
 
 
@@ -178,6 +180,16 @@ def _progress(job_id: int, total: int) -> Any:
             # Outside the import's transaction (the rows are checked before it opens), so
             # the page polling the job sees each step.
             ImportJob.objects.filter(pk=job_id).update(rows_done=done, rows_total=max(total, done))
+
+    return report
+
+
+def _saving(job_id: int) -> Any:
+    def report(rows: int) -> None:
+        # Every row was checked: the page shows Saving while the one transaction writes them.
+        ImportJob.objects.filter(pk=job_id, status=ImportStatus.CHECKING).update(
+            status=ImportStatus.SAVING, rows_done=rows, rows_total=rows
+        )
 
     return report
 

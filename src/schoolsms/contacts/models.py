@@ -47,6 +47,9 @@ class Contact(models.Model):
         indexes = [
             models.Index(fields=["organization", "last_name", "first_name"], name="contact_name"),
             models.Index(fields=["organization", "role", "school"], name="contact_audience"),
+            # The filters' lists of schools and languages read these one value at a time.
+            models.Index(fields=["organization", "school"], name="contact_school"),
+            models.Index(fields=["organization", "language"], name="contact_language"),
         ]
 
     def __str__(self) -> str:

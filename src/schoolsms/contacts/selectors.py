@@ -6,8 +6,9 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from schoolsms.accounts.models import Organization
@@ -81,14 +82,36 @@ def contact_get(*, organization: Organization, pk: int) -> Contact | None:
     return Contact.objects.filter(organization=organization, pk=pk).first()
 
 
-def school_names(*, organization: Organization) -> list[str]:
-    return list(
-        Contact.objects.filter(organization=organization)
-        .exclude(school="")
-        .values_list("school", flat=True)
-        .distinct()
-        .order_by("school")
+def _distinct_values(
+    organization: Organization, column: Literal["school", "language"]
+) -> list[str]:
+    """The distinct non-empty values of a Contact column in one organization, in order, read
+    as one index seek per value (a "loose index scan" over the index on (organization,
+    column)) instead of a pass over every contact: a district has 200,000 contacts and forty
+    schools."""
+    table = connection.ops.quote_name(Contact._meta.db_table)
+    col = connection.ops.quote_name(column)  # the field's name is its column's
+    sql = (
+        f"WITH RECURSIVE found(value) AS ("
+        f" SELECT MIN({col}) FROM {table} WHERE organization_id = %s AND {col} > ''"
+        f" UNION ALL SELECT (SELECT MIN({col}) FROM {table}"
+        f"  WHERE organization_id = %s AND {col} > found.value)"
+        f" FROM found WHERE found.value IS NOT NULL"
+        f") SELECT value FROM found WHERE value IS NOT NULL"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [organization.pk, organization.pk])
+        return [value for (value,) in cursor.fetchall()]
+
+
+def school_names(*, organization: Organization) -> list[str]:
+    """The schools the organization's contacts are in, in order (the filters' choices)."""
+    return _distinct_values(organization, "school")
+
+
+def contact_languages(*, organization: Organization) -> list[str]:
+    """The language values of the organization's contacts as the school system wrote them."""
+    return _distinct_values(organization, "language")
 
 
 @dataclass

@@ -84,6 +84,7 @@ def contacts_import(
     organization: Organization,
     file: BinaryIO,
     progress: Callable[[int], None] | None = None,
+    saving: Callable[[int], None] | None = None,
 ) -> ImportSummary:
     """Upsert contacts by external_id from a CSV file; each contact's numbers become the file's.
 
@@ -92,12 +93,15 @@ def contacts_import(
     on the organization's sender; existing consent records are never changed. Importing the
     same file twice changes nothing the second time. A listed contact that was inactive is
     active again; a plain CSV never inactivates anyone. `progress` receives the number of rows
-    checked so far.
+    checked so far; `saving` receives the number of rows once every one is good, before the
+    write begins.
     """
     rows, errors = contact_rows_read(file, region=organization.phone_region, progress=progress)
     if errors:
         raise ContactImportError(errors)
     summary = ImportSummary(rows=len(rows))
+    if saving is not None:
+        saving(len(rows))
     with import_transaction(organization):
         contacts_write(organization=organization, rows=rows, summary=summary)
     return summary

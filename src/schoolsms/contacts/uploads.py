@@ -20,7 +20,8 @@ def upload_limit_bytes() -> int:
 def upload_too_large_message() -> str:
     return (
         f"The file is larger than the {settings.SCHOOLSMS_MAX_UPLOAD_MB} MB upload limit, so it "
-        "was not read. Split it, or import it on the server with `schoolsms contacts import`."
+        "was not read. Split it, or import it on the server with the command "
+        "schoolsms contacts import."
     )
 
 

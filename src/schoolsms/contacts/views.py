@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -17,7 +16,7 @@ from schoolsms.contacts.forms import ContactSearchForm
 from schoolsms.contacts.panels import contact_panels_render
 from schoolsms.contacts.services import phone_capability_reset as capability_reset
 from schoolsms.phones import InvalidPhoneNumber, display, to_e164
-from schoolsms.webutil import redirect_back
+from schoolsms.webutil import ReadOncePaginator, redirect_back
 
 PAGE_SIZE = 50
 
@@ -47,7 +46,7 @@ def contact_list(request: OrgRequest) -> HttpResponse:
         school=filters.get("school", ""),
         sms_status=filters.get("sms_status", ""),
     )
-    page = Paginator(contacts, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = ReadOncePaginator(contacts, PAGE_SIZE).get_page(request.GET.get("page"))
     numbers = selectors.numbers_for_contacts(organization=org, contacts=page.object_list)
     rows = [(c, numbers.get(c.pk, [])) for c in page.object_list]
     query = request.GET.copy()

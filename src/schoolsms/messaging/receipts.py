@@ -76,17 +76,6 @@ def _apply_failure(
     return changed
 
 
-def _simple_params(kind: tuple[str, ...], seq: list[StatusUpdate], stamp: Any) -> tuple[Any, ...]:
-    """Parameters for transitions.receipts_apply; `stamp` is now, adapted (receipts without
-    a time)."""
-    adapt = connection.ops.adapt_datetimefield_value
-    first = adapt(seq[0].at) if seq[0].at else stamp
-    if kind == ("sent",):
-        return (first, stamp, seq[0].carrier_id)
-    last = adapt(seq[-1].at) if seq[-1].at else stamp
-    return (first, last, stamp, seq[0].carrier_id)
-
-
 def _apply_one(update: StatusUpdate, family: str, now: dt.datetime, report: CallbackReport) -> None:
     """One receipt the slow way: failures (which decide a retry) and anything unusual."""
     at = update.at or now
@@ -111,9 +100,12 @@ def _apply_one(update: StatusUpdate, family: str, now: dt.datetime, report: Call
 def status_updates_apply(*, family: str, updates: Iterable[StatusUpdate]) -> CallbackReport:
     """Apply delivery receipts (in the order given per message). Forward-only: every UPDATE
     names the results it may move from, so duplicates and late arrivals (a `sent` after
-    `delivered`) change nothing. Plain sent/delivered receipts go set-based."""
+    `delivered`) change nothing. Plain sent/delivered receipts go set-based, a few
+    statements per batch; failures, which need a decision, one at a time."""
     report = CallbackReport()
     now = timezone.now()
+    adapt = connection.ops.adapt_datetimefield_value
+    stamp = adapt(now)
     per_message: dict[str, list[StatusUpdate]] = {}
     for update in updates:
         per_message.setdefault(update.carrier_id, []).append(update)
@@ -121,31 +113,25 @@ def status_updates_apply(*, family: str, updates: Iterable[StatusUpdate]) -> Cal
         kind: [] for kind in transitions.RECEIPT_KINDS
     }
     slow: list[StatusUpdate] = []
-    stamp = connection.ops.adapt_datetimefield_value(now)
-    ids: list[str] = []
     for cid, seq in per_message.items():
-        kind: tuple[str, ...] = tuple(u.status for u in seq)
-        if kind in simple:
-            simple[kind].append(_simple_params(kind, seq, stamp))
-            ids.append(cid)
-        else:
+        kind = tuple([u.status for u in seq])
+        rows = simple.get(kind)
+        if rows is None:
             slow.extend(seq)
-    table = connection.ops.quote_name(Message._meta.db_table)
+            continue
+        # Values for transitions.receipts_apply; a receipt without a time gets now.
+        first = adapt(seq[0].at) if seq[0].at else stamp
+        if len(kind) == 1 and kind[0] == "sent":
+            rows.append((first, cid))
+        else:
+            rows.append((first, adapt(seq[-1].at) if seq[-1].at else stamp, cid))
     with transaction.atomic(), connection.cursor() as cursor:
-        # Every broadcast a receipt may settle a row of is checked for completion afterwards.
-        for start in range(0, len(ids), 500):
-            part = ids[start : start + 500]
-            cursor.execute(
-                f"SELECT DISTINCT broadcast_id FROM {table} WHERE carrier_message_id IN "
-                f"({', '.join(['%s'] * len(part))})",
-                part,
-            )
-            report.broadcasts.update(int(b) for (b,) in cursor.fetchall())
-        for kind, params in simple.items():
-            if params:
-                changed = transitions.receipts_apply(cursor, kind, params)
-                report.applied += changed
-                report.ignored += len(params) - changed
+        for receipt_kind, batch in simple.items():
+            # Every broadcast a row moved in is checked for completion afterwards.
+            moved = transitions.receipts_apply(cursor, receipt_kind, batch, now=stamp)
+            report.broadcasts.update(moved)
+            report.applied += len(moved)
+            report.ignored += len(batch) - len(moved)
     for update in slow:
         _apply_one(update, family, now, report)
     return report

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from schoolsms.accounts.models import Organization
 from schoolsms.contacts.models import Contact, PhoneNumber
+from schoolsms.contacts.selectors import contact_languages, school_names
 from schoolsms.messaging.eligibility import ELIGIBLE, audience_checked
 from schoolsms.messaging.languages import language_name
 from schoolsms.messaging.models import (
@@ -122,12 +123,7 @@ def organization_languages(organization: Organization) -> list[str]:
     """The languages (primary codes, like "es") of the organization's contacts other than
     English, that a broadcast may carry a text in; in code order."""
     found = set()
-    values = (
-        Contact.objects.filter(organization=organization)
-        .values_list("language", flat=True)
-        .distinct()
-    )
-    for value in values:
+    for value in contact_languages(organization=organization):
         code = value.strip().lower().replace("_", "-").split("-")[0]
         if code and code != "en" and language_name(code) != code:
             found.add(code)
@@ -135,13 +131,7 @@ def organization_languages(organization: Organization) -> list[str]:
 
 
 def organization_schools(organization: Organization) -> list[str]:
-    return list(
-        Contact.objects.filter(organization=organization)
-        .exclude(school="")
-        .values_list("school", flat=True)
-        .distinct()
-        .order_by("school")
-    )
+    return school_names(organization=organization)
 
 
 def broadcasts_for_org(organization: Organization) -> QuerySet[Broadcast]:

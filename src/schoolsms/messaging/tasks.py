@@ -86,7 +86,7 @@ def broadcast_dispatch_task(broadcast_id: int) -> dict[str, Any]:
 def broadcast_send_task(broadcast_id: int) -> dict[str, Any]:
     """Send for one time slice, then hand over to a fresh task (now, or when the next row
     waiting for a retry or for quiet hours to end becomes due). The broadcast's send lease
-    is renewed as it starts and left to run out after it (several send tasks share it)."""
+    is renewed as it starts, and released when it ends with nothing left to claim."""
     _looked_after(_lease("send", broadcast_id))
     report = send_round(broadcast_id=broadcast_id)
     now = timezone.now()
@@ -96,6 +96,10 @@ def broadcast_send_task(broadcast_id: int) -> dict[str, Any]:
         # Nothing claimable although something is due: another worker holds it; look later.
         at = report.next_at if report.next_at > now else now + dt.timedelta(seconds=1)
         broadcast_send_enqueue(broadcast_id, at=at)
+    else:
+        # Nothing left to claim: a row that becomes runnable later (a retry) gets a task when
+        # it is scheduled, or else from the sweep at once.
+        leases_release(keys=[_lease("send", broadcast_id)])
     broadcast_complete_if_done(broadcast_id=broadcast_id)
     return {"broadcast": broadcast_id, "claimed": report.claimed, **report.outcomes}
 

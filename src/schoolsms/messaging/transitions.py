@@ -223,31 +223,56 @@ def claimed_refuse(params: Sequence[tuple[str, str, str, Any, int, Any]]) -> Non
 
 # -- receipts ----------------------------------------------------------------------------------
 
-# Receipts that need no decision, applied set-based: one compare-and-set UPDATE per message,
-# by executemany. Each names the results it may move from (forward-only), exactly as applying
-# the receipts one at a time would: `sent` moves Sending -> Sent; `delivered` stamps a Sent row
-# once, or moves a Sending row (its `sent` overtaken) straight to Sent; `sent` then `delivered`
-# for one message is the two in order (SET expressions read the row as it was before).
+# Receipts that need no decision, applied set-based: a batch of messages' receipts of one kind
+# in a few UPDATE ... FROM (VALUES ...) statements, one row of values per message. Each names
+# the results it may move from (forward-only), exactly as applying the receipts one at a time
+# would: `sent` moves Sending -> Sent; `delivered` stamps a Sent row once, or moves a Sending
+# row (its `sent` overtaken) straight to Sent; `sent` then `delivered` for one message is the
+# two in order (SET expressions read the row as it was before). Values: (sent_at, carrier_id)
+# for ("sent",), else (sent_at, delivered_at, carrier_id).
 RECEIPT_KINDS: dict[tuple[str, ...], str] = {
-    ("sent",): f"SET result = '{SENT}', sent_at = %s, updated_at = %s "
-    f"WHERE carrier_message_id = %s AND result = '{SENDING}'",
-    ("delivered",): f"SET result = '{SENT}', sent_at = CASE WHEN result = '{SENDING}' "
-    "THEN COALESCE(sent_at, %s) ELSE sent_at END, delivered_at = %s, updated_at = %s "
-    f"WHERE carrier_message_id = %s AND (result = '{SENDING}' "
+    ("sent",): f"result = '{SENT}', sent_at = v.column1, updated_at = %s "
+    f"FROM ({{values}}) AS v WHERE carrier_message_id = v.column2 AND result = '{SENDING}'",
+    ("delivered",): f"result = '{SENT}', sent_at = CASE WHEN result = '{SENDING}' "
+    "THEN COALESCE(sent_at, v.column1) ELSE sent_at END, delivered_at = v.column2, "
+    "updated_at = %s "
+    f"FROM ({{values}}) AS v WHERE carrier_message_id = v.column3 AND (result = '{SENDING}' "
     f"OR (result = '{SENT}' AND delivered_at IS NULL))",
-    ("sent", "delivered"): f"SET result = '{SENT}', sent_at = CASE WHEN result = '{SENDING}' "
-    "THEN %s ELSE sent_at END, delivered_at = %s, updated_at = %s "
-    f"WHERE carrier_message_id = %s AND (result = '{SENDING}' "
+    ("sent", "delivered"): f"result = '{SENT}', sent_at = CASE WHEN result = '{SENDING}' "
+    "THEN v.column1 ELSE sent_at END, delivered_at = v.column2, updated_at = %s "
+    f"FROM ({{values}}) AS v WHERE carrier_message_id = v.column3 AND (result = '{SENDING}' "
     f"OR (result = '{SENT}' AND delivered_at IS NULL))",
 }
+# Messages per statement (three values each: well under SQLite's and PostgreSQL's limits).
+RECEIPTS_PER_STATEMENT = 2000
 
 
-def receipts_apply(cursor: Any, kind: tuple[str, ...], params: Sequence[Sequence[Any]]) -> int:
+def receipts_apply(
+    cursor: Any, kind: tuple[str, ...], rows: Sequence[Sequence[Any]], *, now: Any
+) -> list[int]:
     """Sending -> Sent, or Sent -> Sent with delivered_at, for receipts of one kind (a key of
-    RECEIPT_KINDS): rows (sent_at, now, carrier_id) for ("sent",), else (sent_at, delivered_at,
-    now, carrier_id). Returns how many rows moved."""
-    cursor.executemany(f"UPDATE {_table()} {RECEIPT_KINDS[kind]}", params)
-    return max(cursor.rowcount, 0)
+    RECEIPT_KINDS), one row of values per message (shapes above; times adapted for the
+    database, as `now`). Returns the broadcast of every row that moved."""
+    if not rows:
+        return []
+    width = len(rows[0])
+    # PostgreSQL types parameters in a VALUES list as text unless told.
+    one = (
+        "(" + "%s::timestamptz, " * (width - 1) + "%s)"
+        if connection.vendor == "postgresql"
+        else "(" + ", ".join(["%s"] * width) + ")"
+    )
+    moved: list[int] = []
+    for start in range(0, len(rows), RECEIPTS_PER_STATEMENT):
+        part = rows[start : start + RECEIPTS_PER_STATEMENT]
+        values = "VALUES " + ", ".join([one] * len(part))
+        cursor.execute(
+            f"UPDATE {_table()} SET {RECEIPT_KINDS[kind].format(values=values)} "
+            "RETURNING broadcast_id",
+            [now, *(value for row in part for value in row)],
+        )
+        moved.extend(int(b) for (b,) in cursor.fetchall())
+    return moved
 
 
 def _returning(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:

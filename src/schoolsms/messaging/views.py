@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,7 +17,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from schoolsms.accounts.access import SEND, OrgRequest, org_required
-from schoolsms.accounts.models import Organization
 from schoolsms.messaging import selectors, services
 from schoolsms.messaging.confirmations import (
     breakdown_of,
@@ -44,20 +41,8 @@ PAGE_SIZE = 25
 LIVE = (BroadcastStatus.SCHEDULED, BroadcastStatus.SENDING)
 
 
-def in_org_timezone(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Times on these pages are read and shown in the organization's time zone."""
-
-    @wraps(view)
-    def wrapper(request: OrgRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        org: Organization = request.organization
-        with timezone.override(zoneinfo.ZoneInfo(org.timezone)):
-            return view(request, *args, **kwargs)
-
-    return wrapper
-
-
 def sending_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    return org_required(SEND)(in_org_timezone(view))
+    return org_required(SEND)(view)
 
 
 def subtabs(active: str) -> list[tuple[str, str, bool]]:

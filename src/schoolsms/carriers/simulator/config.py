@@ -1,5 +1,5 @@
 """The simulator's configuration: the options a sender may set (none are needed: it is the
-default gateway), the token it signs callbacks with, and its webhook."""
+default gateway), the token its webhooks check signatures against, and its webhook."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ CONFIG = GatewayConfig(name="simulator", label="Carrier simulator (nothing leave
 
 
 def auth_token(sender: Sender) -> str:
-    """The token the simulator signs its callbacks with: the sender's `auth_token` option,
+    """The token signed callbacks to the simulator's webhooks are checked against (Twilio's
+    auth token): the sender's `auth_token` option,
     or one derived from SECRET_KEY."""
     configured = (sender.gateway_options or {}).get("auth_token")
     if configured:

@@ -1,5 +1,5 @@
-"""The simulated carrier's receipts: it settles what it accepted, then sends Twilio's status
-callbacks, signed, through the webhook's own steps (verify, parse, apply)."""
+"""The simulated carrier's receipts: it settles what it accepted, then hands Twilio's status
+callbacks to the webhook's own steps (parse, apply), a batch at a time."""
 
 from __future__ import annotations
 
@@ -10,9 +10,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from schoolsms.accounts.models import Sender
 from schoolsms.carriers import twilio_wire
-from schoolsms.carriers.simulator.config import auth_token, status_path
 from schoolsms.carriers.simulator.models import SimulatedMessage
 from schoolsms.carriers.simulator.scenario import callbacks_for
 from schoolsms.messaging import codes
@@ -21,7 +19,7 @@ from schoolsms.messaging.callbacks import (
     status_callbacks_finish,
     status_updates_apply,
 )
-from schoolsms.messaging.gateway import StatusUpdate
+from schoolsms.messaging.gateway import CarrierStatus, StatusUpdate
 from schoolsms.messaging.models import Message
 
 # A callback for a message whose sending worker has not recorded the sid yet is held back
@@ -29,39 +27,7 @@ from schoolsms.messaging.models import Message
 # after that it is dropped and the reconciler asks the carrier instead.
 HOLD_ROUNDS = 50
 HOLD_SECONDS = 0.2
-
-
-def callback_form(*, sid: str, sender: str, to: str, status: str, code: str) -> dict[str, str]:
-    """The form fields of one Twilio status callback."""
-    form = {
-        "AccountSid": "AC" + "0" * 32,
-        "ApiVersion": "2010-04-01",
-        "From": sender,
-        "To": to,
-        "MessageSid": sid,
-        "SmsSid": sid,
-        "MessageStatus": status,
-        "SmsStatus": status,
-    }
-    if code:
-        form["ErrorCode"] = code
-    return form
-
-
-# A status callback is taken in three steps: verify its signature, parse it, apply it. The
-# webhook view takes one request at a time; callbacks_deliver takes the same steps for each
-# callback it signs, then applies the whole batch at once.
-
-
-def verified_status_updates(
-    *, url: str, form: dict[str, str], signature: str, token: str
-) -> list[StatusUpdate] | None:
-    """The receipts in one signed callback form; None when the signature is wrong."""
-    if not twilio_wire.form_signature_valid(
-        url=url, params=form, signature=signature, auth_token=token
-    ):
-        return None
-    return twilio_wire.parse_status_form(form)
+SETTLE_CHUNK = 500
 
 
 def status_updates_take(updates: list[StatusUpdate]) -> CallbackReport:
@@ -71,73 +37,74 @@ def status_updates_take(updates: list[StatusUpdate]) -> CallbackReport:
     return report
 
 
-def _known_sids(sids: list[str]) -> set[str]:
-    """Which sids our Message rows already carry (the sending worker recorded them)."""
-    known: set[str] = set()
-    with connection.cursor() as cursor:
-        for start in range(0, len(sids), 500):
-            part = sids[start : start + 500]
+def _settle(cursor: Any, rows: list[tuple[Any, ...]], stamp: Any, done: Any) -> None:
+    """The carrier's own record settles whether or not our webhook hears of it: each row's
+    final status, set for many rows per statement."""
+    table = connection.ops.quote_name(SimulatedMessage._meta.db_table)
+    final: dict[str, list[int]] = {}
+    for pk, _sid, status, error_code, _stale, _known in rows:
+        settled = callbacks_for(error_code)[-1][0] if status == "queued" else status
+        final.setdefault(settled, []).append(pk)
+    for status, ids in final.items():
+        for start in range(0, len(ids), SETTLE_CHUNK):
+            part = ids[start : start + SETTLE_CHUNK]
             cursor.execute(
-                f"SELECT carrier_message_id FROM {Message._meta.db_table} "
-                "WHERE carrier_message_id IN "
-                f"({', '.join(['%s'] * len(part))})",
-                part,
+                f"UPDATE {table} SET status = %s, updated_at = %s, callbacks_at = %s "
+                f"WHERE id IN ({', '.join(['%s'] * len(part))})",
+                [status, stamp, done, *part],
             )
-            known.update(sid for (sid,) in cursor.fetchall())
-    return known
 
 
 def callbacks_deliver(*, sender_code: str, limit: int) -> dict[str, Any]:
     """Post the callbacks of up to `limit` messages whose callback delay has passed. Returns
-    what it did: `posted` callbacks, and `due`, `held` and `dropped` messages."""
+    what it did: `posted` callbacks, and `due`, `held` and `dropped` messages.
+
+    The simulator runs inside our own worker, so its callbacks are handed to the webhook's
+    parse and apply steps directly: no form is signed and checked again per callback (the
+    webhook view checks the signature of every request that really comes over HTTP), and
+    the whole batch is applied at once, set-based."""
     now = timezone.now()
     delay = dt.timedelta(seconds=settings.SCHOOLSMS_SIMULATOR_CALLBACK_DELAY)
     give_up = now - dt.timedelta(seconds=HOLD_SECONDS * HOLD_ROUNDS)
     adapt = connection.ops.adapt_datetimefield_value
     quote = connection.ops.quote_name
     table = quote(SimulatedMessage._meta.db_table)
-    # Plain rows (this reads every message sent); the last column says whether a message
-    # whose sid we have not recorded has waited long enough to be given up on.
+    messages = quote(Message._meta.db_table)
+    # Plain rows (this reads every message sent): whether the sending worker has recorded the
+    # sid on our Message row yet, and for one it has not, whether it waited long enough to be
+    # given up on.
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT id, sid, sender, {quote('to')}, status, error_code, "
-            f"CASE WHEN created_at < %s THEN 1 ELSE 0 END FROM {table} "
-            "WHERE sender = %s AND callbacks_at IS NULL AND message_ref IS NOT NULL "
-            "AND created_at <= %s ORDER BY created_at, id LIMIT %s",
+            f"SELECT s.id, s.sid, s.status, s.error_code, "
+            f"CASE WHEN s.created_at < %s THEN 1 ELSE 0 END, "
+            f"CASE WHEN EXISTS (SELECT 1 FROM {messages} m "
+            "WHERE m.carrier_message_id = s.sid) THEN 1 ELSE 0 END "
+            f"FROM {table} s WHERE s.sender = %s AND s.callbacks_at IS NULL "
+            "AND s.message_ref IS NOT NULL AND s.created_at <= %s "
+            "ORDER BY s.created_at, s.id LIMIT %s",
             [adapt(give_up), sender_code, adapt(now - delay), limit],
         )
         due = cursor.fetchall()
     if not due:
         return {"posted": 0, "due": 0, "held": 0, "dropped": 0}
     stamp = adapt(now)
-    known = _known_sids([row[1] for row in due])
-    ready = [row for row in due if row[1] in known]
-    dropped = [row for row in due if row[1] not in known and row[6]]
-    held = [row for row in due if row[1] not in known and not row[6]]
-    token = auth_token(Sender.objects.get(code=sender_code))
-    url = settings.SCHOOLSMS_PUBLIC_URL + status_path(sender_code)
+    ready = [row for row in due if row[5]]
+    dropped = [row for row in due if not row[5] and row[4]]
+    held = [row for row in due if not row[5] and not row[4]]
+    # Each message's callbacks, in our words: worked out once per error code in the batch.
+    receipts: dict[str, list[tuple[CarrierStatus, str]]] = {}
     updates: list[StatusUpdate] = []
-    posted = 0
-    for _pk, sid, sender, to, _status, error_code, _stale in ready:
-        for status, code in callbacks_for(error_code):
-            form = callback_form(sid=sid, sender=sender, to=to, status=status, code=code)
-            # Signed as Twilio signs; then our webhook's own steps: verify, parse.
-            signature = twilio_wire.sign(url=url, params=form, auth_token=token)
-            received = verified_status_updates(url=url, form=form, signature=signature, token=token)
-            if received is not None:
-                updates.extend(received)
-                posted += 1
-
-    def settled(rows: list[tuple[Any, ...]], done: Any) -> list[tuple[Any, ...]]:
-        # The carrier's own record settles whether or not our webhook hears of it.
-        return [
-            (callbacks_for(row[5])[-1][0] if row[4] == "queued" else row[4], stamp, done, row[0])
-            for row in rows
-        ]
-
-    settle = f"UPDATE {table} SET status = %s, updated_at = %s, callbacks_at = %s WHERE id = %s"
+    for _pk, sid, _status, error_code, _stale, _known in ready:
+        plan = receipts.get(error_code)
+        if plan is None:
+            plan = receipts[error_code] = [
+                (twilio_wire.STATUSES[status], code) for status, code in callbacks_for(error_code)
+            ]
+        for status, code in plan:
+            updates.append(StatusUpdate(sid, status, code))
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.executemany(settle, settled(held, None) + settled(dropped, stamp))
+        _settle(cursor, held, stamp, None)
+        _settle(cursor, dropped, stamp, stamp)
         status_updates_take(updates)
-        cursor.executemany(settle, settled(ready, stamp))
-    return {"posted": posted, "due": len(due), "held": len(held), "dropped": len(dropped)}
+        _settle(cursor, ready, stamp, stamp)
+    return {"posted": len(updates), "due": len(due), "held": len(held), "dropped": len(dropped)}

@@ -12,7 +12,7 @@ from django_tasks import task, task_backends
 from schoolsms.carriers.simulator.receipts import HOLD_SECONDS, callbacks_deliver
 from schoolsms.operations.leases import lease_join, leases_release
 
-BATCH = 5000
+BATCH = 20_000
 
 
 def _lease(sender_code: str) -> str:

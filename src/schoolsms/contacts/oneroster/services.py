@@ -38,6 +38,7 @@ def roster_import(
     size: int,
     confirmed: bool = False,
     progress: Callable[[int], None] | None = None,
+    saving: Callable[[int], None] | None = None,
 ) -> ImportSummary:
     """Import a OneRoster bundle (`size`: its length in bytes).
 
@@ -65,6 +66,8 @@ def roster_import(
     if errors:
         raise ContactImportError(errors)
     summary = ImportSummary()
+    if saving is not None:
+        saving(len(roster.rows))
     with import_transaction(organization):
         ids = contacts_write(
             organization=organization,

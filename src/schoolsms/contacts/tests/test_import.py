@@ -252,6 +252,36 @@ def test_progress_reports_rows_checked(org: Any) -> None:
     assert seen == [1000, 2000, 2500]
 
 
+def test_saving_is_announced_once_every_row_is_checked_and_before_anything_is_written(
+    org: Any,
+) -> None:
+    steps: list[tuple[str, int]] = []
+
+    def saving(rows: int) -> None:
+        steps.append(("saving", rows))
+        steps.append(("contacts so far", Contact.objects.filter(organization=org).count()))
+
+    rows = [f"E{i},Ann,Lee,,,,,,,," for i in range(2500)]
+    contacts_import(
+        organization=org,
+        file=csv_file(*rows),
+        progress=lambda n: steps.append(("checked", n)),
+        saving=saving,
+    )
+    assert steps == [
+        ("checked", 1000),
+        ("checked", 2000),
+        ("checked", 2500),
+        ("saving", 2500),
+        ("contacts so far", 0),
+    ]
+    assert Contact.objects.filter(organization=org).count() == 2500
+    steps.clear()
+    with pytest.raises(ContactImportError):
+        contacts_import(organization=org, file=csv_file("E1,,Lee,,,,,,,,"), saving=saving)
+    assert steps == []  # a file with a bad row never gets to saving
+
+
 def test_row_error_text() -> None:
     assert str(RowError(7, "phone2", "555-01", "too short")) == "line 7, phone2 '555-01': too short"
     assert str(RowError(3, "", "", "cannot be read")) == "line 3: cannot be read"

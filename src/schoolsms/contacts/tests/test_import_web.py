@@ -71,6 +71,14 @@ def test_while_it_runs_the_page_polls_its_progress(admin_client: Any, org: Any) 
     partial = admin_client.get(f"/contacts/import/{job.pk}/progress/").content.decode()
     assert '<progress value="250" max="1000"' in partial
     assert "250 of about 1,000 rows checked" in partial
+    assert '<span class="badge" data-role="status">Checking rows</span>' in partial
+    # Every row is good; the worker writes them in one transaction: the badge says so too.
+    ImportJob.objects.filter(pk=job.pk).update(status="saving", rows_total=998, rows_done=998)
+    partial = admin_client.get(f"/contacts/import/{job.pk}/progress/").content.decode()
+    assert '<span class="badge" data-role="status">Saving</span>' in partial
+    assert '<progress value="998" max="998"' in partial
+    assert "All 998 rows checked; saving them…" in partial
+    assert 'hx-trigger="every 1s"' in partial  # still polling until it is done
 
 
 def test_a_failed_import_lists_every_bad_row_and_changes_nothing(

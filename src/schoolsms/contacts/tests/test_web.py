@@ -83,6 +83,33 @@ def test_filters_by_role_and_school(admin_client: Any, people: Any) -> None:
     assert "Central High" in response.content.decode()  # offered as a choice
 
 
+def test_the_school_filter_offers_each_school_once_in_order(
+    admin_client: Any, people: Any, org: Any, other_org: Any
+) -> None:
+    for i, school in enumerate(["Lincoln Elementary", "Adams Middle", "Adams Middle", ""]):
+        testing.create_contact(org, f"M{i}", school=school)
+    testing.create_contact(other_org, "T-9", school="Shelbyville Academy")
+    form = admin_client.get("/contacts/").context["form"]
+    assert [label for _, label in form.fields["school"].choices] == [
+        "All schools",
+        "Adams Middle",
+        "Central High",
+        "Lincoln Elementary",
+    ]
+
+
+def test_a_search_that_finds_a_page_or_less_is_counted_from_its_rows(
+    admin_client: Any, people: Any, django_assert_max_num_queries: Any
+) -> None:
+    page = admin_client.get("/contacts/", {"q": "ana"})
+    assert page.context["page"].paginator.count == 1
+    assert "1 contact found" in page.content.decode()
+    with django_assert_max_num_queries(20) as captured:
+        admin_client.get("/contacts/", {"q": "adams"})
+    counts = [q["sql"] for q in captured.captured_queries if "COUNT(" in q["sql"]]
+    assert not any("contacts_contact" in sql for sql in counts)  # read once, not counted
+
+
 def test_pagination_keeps_the_search(admin_client: Any, org: Any) -> None:
     Contact.objects.bulk_create(
         Contact(organization=org, external_id=f"X{i:03}", first_name="Kim", last_name=f"Z{i:03}")

@@ -190,16 +190,16 @@ def test_retry_later(org: Organization) -> None:
 # -- receipts ----------------------------------------------------------------------------------
 
 
-def _receipts(kind: tuple[str, ...], params: list[tuple[Any, ...]]) -> int:
+def _receipts(kind: tuple[str, ...], rows: list[tuple[Any, ...]]) -> int:
     with connection.cursor() as cursor:
-        return transitions.receipts_apply(cursor, kind, params)
+        return len(transitions.receipts_apply(cursor, kind, rows, now=_db(NOW)))
 
 
 @edge(SENDING, SENT, "receipts_apply")
 def test_sent_receipt(org: Organization) -> None:
     row = _row(org, "sending", carrier_message_id="SM1")
     failed = _row(org, "failed", reason="carrier_error", carrier_message_id="SM2")
-    moved = _receipts(("sent",), [(_db(LATER), _db(NOW), "SM1"), (_db(LATER), _db(NOW), "SM2")])
+    moved = _receipts(("sent",), [(_db(LATER), "SM1"), (_db(LATER), "SM2")])
     assert moved == 1
     assert _state(row) == ("sent", "") and row.sent_at == LATER
     assert _state(failed) == ("failed", "carrier_error")
@@ -208,12 +208,29 @@ def test_sent_receipt(org: Organization) -> None:
 @edge(SENT, SENT, "receipts_apply")
 def test_delivered_receipt_stamps_a_sent_row_once(org: Organization) -> None:
     row = _row(org, "sent", carrier_message_id="SM1")
-    assert _receipts(("delivered",), [(_db(NOW), _db(LATER), _db(NOW), "SM1")]) == 1
+    assert _receipts(("delivered",), [(_db(NOW), _db(LATER), "SM1")]) == 1
     assert _state(row) == ("sent", "") and (row.sent_at, row.delivered_at) == (NOW, LATER)
     # A second copy changes nothing.
     again = LATER + dt.timedelta(minutes=1)
-    assert _receipts(("delivered",), [(_db(NOW), _db(again), _db(NOW), "SM1")]) == 0
+    assert _receipts(("delivered",), [(_db(NOW), _db(again), "SM1")]) == 0
     assert _state(row) == ("sent", "") and row.delivered_at == LATER
+
+
+def test_a_batch_of_receipts_goes_in_statements_of_many_messages(
+    org: Organization, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(transitions, "RECEIPTS_PER_STATEMENT", 2)
+    rows = [_row(org, "sending", carrier_message_id=f"SM{i}") for i in range(5)]
+    done = _row(org, "sent", carrier_message_id="SM9", delivered_at=NOW)
+    values = [(_db(NOW), _db(LATER), f"SM{i}") for i in (0, 1, 2, 3, 4, 9)] + [
+        (_db(NOW), _db(LATER), "SM-nobody")
+    ]
+    with connection.cursor() as cursor:
+        moved = transitions.receipts_apply(cursor, ("sent", "delivered"), values, now=_db(LATER))
+    assert sorted(moved) == sorted(r.broadcast_id for r in rows)
+    for row in rows:
+        assert _state(row) == ("sent", "") and (row.sent_at, row.delivered_at) == (NOW, LATER)
+    assert _state(done) == ("sent", "") and done.delivered_at == NOW
 
 
 @edge(SENDING, FAILED, "receipt_refuse")

@@ -72,6 +72,7 @@ def test_finished_run_shows_each_email_and_stops_polling(
     assert progress["HX-Refresh"] == "true" and "every 1s" not in progress.content.decode()
     page = admin_client.get(f"/reminders/runs/{run.pk}/").content.decode()
     assert "fay@example.org" in page and "550 5.1.1 No such user here" in page
+    assert f'<a href="/contacts/{people.ana.pk}/">' in page  # each name leads to the contact
     history = admin_client.get("/reminders/").content.decode()
     assert f"/reminders/runs/{run.pk}/" in history
 
