@@ -11,7 +11,7 @@ def fanned_out_before(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("messaging", "0009_broadcast_texts_per_language"),
+        ("messaging", "0010_throttle_window_from_sending"),
     ]
 
     operations = [
