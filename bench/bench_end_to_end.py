@@ -5,8 +5,7 @@
   (simulator, no throttle), against the raw row work for the same messages: an executemany
   insert of N rows of the message table's width, then one executemany update per state change
   a message goes through (claim, sent, delivered), same file settings. Target <= 5.
-- first text: with a worker already running, the time from `broadcast send` to the first
-  message handed to the carrier, for 1,000,000 recipients as a ratio to 1,000. Target <= 1.5.
+- (the first text, with a worker already running: bench_first_text.py)
 (How these costs grow with the audience is bench_growth's.)
 """
 
@@ -108,41 +107,6 @@ def e2e_measure(count: int) -> dict[str, Any]:
     return {"count": count, "ours": ours, "export": export_seconds, **_raw_row_work(count)}
 
 
-def step_first(count: int) -> dict[str, Any]:
-    """Seconds from `broadcast send` to the first message the simulator accepted."""
-    django_setup()
-    setup_database()
-    build_audience(count, mps=0)
-    from django.db import connection
-
-    from schoolsms.carriers.simulator.models import SimulatedMessage
-
-    table = SimulatedMessage._meta.db_table
-    connection.close()
-    worker = subprocess.Popen([*CLI, "worker"], stderr=subprocess.DEVNULL)
-    try:
-        time.sleep(3)  # the worker is up and idle
-        con = sqlite3.connect(_db_path(), timeout=30)
-        started = time.perf_counter()
-        subprocess.Popen(
-            [*CLI, "broadcast", "send", "--org", "bench", "--name", "First", "--message", "Go"],
-            stdout=subprocess.DEVNULL,
-        )
-        while True:
-            found = con.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone()
-            if found:
-                break
-            if time.perf_counter() - started > 600:
-                raise TimeoutError("no message reached the carrier in 10 minutes")
-            time.sleep(0.005)
-        first = time.perf_counter() - started
-        con.close()
-    finally:
-        worker.terminate()
-        worker.wait(30)
-    return {"count": count, "first": first}
-
-
 def run(scale: float) -> list[Figure]:
     figures = []
     e2e = child("bench_end_to_end", "e2e", 100_000 * scale, "e2e.sqlite3")
@@ -156,22 +120,8 @@ def run(scale: float) -> list[Figure]:
             rows=e2e["count"],
         )
     )
-    small = child("bench_end_to_end", "first", 1_000, "first-small.sqlite3")
-    large = child("bench_end_to_end", "first", 1_000_000 * scale, "first-large.sqlite3")
-    figures.append(
-        Figure(
-            name=f"first text leaves, {large['count']:,} recipients vs 1,000",
-            ours_seconds=large["first"],
-            baseline_name="the same for 1,000 recipients",
-            baseline_seconds=small["first"],
-            limit_ratio=1.5,
-            rows=large["count"],
-        )
-    )
     return figures
 
 
 if __name__ == "__main__":
-    step, value = sys.argv[1], int(float(sys.argv[2]))
-    result = step_e2e(value) if step == "e2e" else step_first(value)
-    print(json.dumps(result))
+    print(json.dumps(step_e2e(int(float(sys.argv[2])))))

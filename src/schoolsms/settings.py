@@ -226,6 +226,9 @@ SCHOOLSMS_RETRY_LIMIT = env_int("SCHOOLSMS_RETRY_LIMIT", 4, minimum=1)
 SCHOOLSMS_SEND_BATCH_SIZE = env_int("SCHOOLSMS_SEND_BATCH_SIZE", 500, minimum=1)
 # Send tasks started per broadcast, so that several workers can share one.
 SCHOOLSMS_SEND_TASKS = env_int("SCHOOLSMS_SEND_TASKS", 4, minimum=1)
+# Audience contacts per fan-out chunk (each chunk's rows are committed, and sending starts after
+# the first, a smaller one: at most 1,000).
+SCHOOLSMS_FAN_OUT_CHUNK = env_int("SCHOOLSMS_FAN_OUT_CHUNK", 50_000, minimum=1)
 # Seconds a row may stay in Sending before the carrier is asked what became of it.
 SCHOOLSMS_SEND_LEASE = env_float("SCHOOLSMS_SEND_LEASE", 120.0, minimum=0)
 SCHOOLSMS_SIMULATOR_CALLBACK_DELAY = env_float("SCHOOLSMS_SIMULATOR_CALLBACK_DELAY", 2.0, minimum=0)

@@ -1,5 +1,6 @@
 """The eligibility rules, defined once, in SQL: who may be texted, and else the first rule that
-stops them. Fan-out, the send-time re-check and the audience breakdown all use this.
+stops them. Fan-out, the send-time re-check, the audience breakdown and the choice of who gets
+an opt-in invitation all use this.
 
 The rules, in order (the first that applies is the row's reason): no_sms_number, blocked,
 opted_out, pending_opt_in, not_opted_in, duplicate_number. Block list and consent belong to
@@ -8,6 +9,7 @@ the number (consent to the sender's short code, the block list to the organizati
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
@@ -15,7 +17,7 @@ from django.db.models import QuerySet
 from schoolsms.accounts.models import Organization
 from schoolsms.consent.models import ConsentStatus
 from schoolsms.contacts.models import Contact
-from schoolsms.messaging.models import Reason
+from schoolsms.messaging.models import DeliveryResult, Reason
 
 RULES: tuple[str, ...] = (
     Reason.NO_SMS_NUMBER.value,
@@ -55,20 +57,29 @@ def reason_case(
 
 
 # Duplicates: block list and consent belong to the phone, so an earlier row of the audience
-# with the same SMS number is eligible exactly when this one is: the duplicate test is an
-# EXISTS on the phone index, asked only for numbers listed more than once at all (found once,
-# from the phone index alone), which is far cheaper than a window over a million rows. The
-# inner `contacts_contact` shadows the outer one, so the audience clause applies to the
-# earlier row's contact too.
-_DUPLICATE = """p.phone IN (
-                SELECT phone FROM contacts_phonenumber GROUP BY phone HAVING COUNT(*) > 1
-            ) AND EXISTS (
+# with the same SMS number is eligible exactly when this one is. The test is an EXISTS on the
+# phone index: for a number nobody else has it finds only the row itself (one index step per
+# row, as cheap as a pass over the whole phone index was, and it costs nothing more when the
+# audience is fanned out in chunks). The inner `contacts_contact` shadows the outer one, so the
+# audience clause applies to the earlier row's contact too.
+_DUPLICATE = """EXISTS (
                 SELECT 1 FROM contacts_phonenumber p2
-                JOIN contacts_contact ON contacts_contact.id = p2.contact_id
                 WHERE p2.phone = p.phone AND p2.sms_enabled AND p2.sms_capable
                     AND (p2.contact_id < p.contact_id
                          OR (p2.contact_id = p.contact_id AND p2.position < p.position))
-                    AND {audience}
+                    AND p2.contact_id IN (SELECT contacts_contact.id FROM contacts_contact
+                                          WHERE {audience})
+            )"""
+
+# A chunk of a fan-out also asks the rows written so far: a number an earlier chunk texted is a
+# duplicate here, even if the contact who had it then has another number now. `m.id >= first`
+# keeps the look-up (on the (organization, phone, id) index) to this broadcast's rows and the
+# few after them, not every text the number ever got.
+_TEXTED = f"""EXISTS (
+                SELECT 1 FROM messaging_message m
+                WHERE m.organization_id = %s AND m.phone = p.phone AND m.id >= %s
+                    AND m.broadcast_id = %s
+                    AND m.result <> '{DeliveryResult.INELIGIBLE_TO_SEND.value}'
             )"""
 
 _AUDIENCE_CHECKED = """
@@ -83,6 +94,14 @@ _AUDIENCE_CHECKED = """
 """
 
 
+@dataclass(frozen=True)
+class Texted:
+    """The rows a broadcast's fan-out has written so far: its id and its first row's id."""
+
+    broadcast_id: int
+    first_row_id: int
+
+
 def audience_where(contacts: QuerySet[Contact]) -> tuple[str, list[Any]]:
     """The audience as a WHERE clause on contacts_contact, compiled by the ORM."""
     query = contacts.query
@@ -91,20 +110,40 @@ def audience_where(contacts: QuerySet[Contact]) -> tuple[str, list[Any]]:
 
 
 def audience_checked(
-    *, organization: Organization, contacts: QuerySet[Contact]
+    *,
+    organization: Organization,
+    contacts: QuerySet[Contact],
+    texted: Texted | None = None,
+    invitation: bool = False,
 ) -> tuple[str, list[Any]]:
     """A SELECT of (contact_id, phone, position, reason): one row per SMS number of each
-    contact in `contacts` (one with phone NULL for a contact without any), and its reason."""
+    contact in `contacts` (one with phone NULL for a contact without any), and its reason.
+
+    `texted`: the rows of the broadcast written by earlier chunks of its fan-out (`contacts`
+    is then the next chunk): a number one of them texted is a duplicate too. `invitation`: for
+    an opt-in invitation Pending Opt-In passes, and a number is a duplicate after the first
+    contact of the whole organization with it (an invitation per language goes out, and a
+    number is invited once, in the first contact's language)."""
     where, params = audience_where(contacts)
+    if invitation:
+        among, among_params = audience_where(Contact.objects.filter(organization=organization))
+    else:
+        among, among_params = where, params
+    duplicate = _DUPLICATE.format(audience=among)
+    duplicate_params = list(among_params)
+    if texted is not None:
+        duplicate = f"({duplicate} OR {_TEXTED})"
+        duplicate_params += [organization.pk, texted.first_row_id, texted.broadcast_id]
     case = reason_case(
         phone="p.phone",
         blocked="bn.id IS NOT NULL",
         consent="cr.status",
-        duplicate=_DUPLICATE.format(audience=where),
+        duplicate=duplicate,
+        pending_ok=invitation,
     )
     sql = _AUDIENCE_CHECKED.format(case=case, audience=where)
-    # The EXISTS (in the CASE) comes first in the text.
-    return sql, [*params, organization.sender_id, organization.pk, *params]
+    # The duplicate test (in the CASE) comes first in the text.
+    return sql, [*duplicate_params, organization.sender_id, organization.pk, *params]
 
 
 def numbers_checked(

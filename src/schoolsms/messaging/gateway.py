@@ -94,11 +94,30 @@ class Gateway(Protocol):
         """A keyword reply (STOP, START, HELP): not a broadcast row."""
         ...
 
-    # Optional: `concurrency`, how many messages of one send_batch go out at once (requests
-    # in flight); a rate-limited sender's chunks grow to use it. Absent: 1.
+    # Optional: `concurrency`, how many messages may be out at the carrier at once (requests
+    # in flight), over one chunk or several; a rate-limited sender's chunks grow to use it.
+    # Absent: 1.
+    # Optional: `send_prepare(messages) -> SendInFlight`, the same send in steps, so the next
+    # chunk can go while this one's answers come in (see SendInFlight). Absent: send_batch.
     # Optional: `poll(*, until: float)` uses the time a throttled sender waits for its next
     # slot (epoch seconds) to read what the carrier has sent meanwhile (receipts), returning
     # by then. Gateways without it simply sleep.
+
+
+class SendInFlight(Protocol):
+    """One chunk's send in steps: made (database reads) before the sender's slot, `start()`
+    at the slot (nothing but the requests, on other threads), `written()` (waits until every
+    request has been written to the carrier, or failed to be; returns when the last was, epoch
+    seconds), `done()` once every answer is in, `outcomes()` (waits for them; database
+    writes, on the calling thread)."""
+
+    def start(self) -> None: ...
+
+    def written(self) -> float: ...
+
+    def done(self) -> bool: ...
+
+    def outcomes(self) -> list[SendOutcome]: ...
 
 
 GatewayFactory = Callable[[Sender], Gateway]

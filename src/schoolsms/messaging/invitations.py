@@ -23,12 +23,14 @@ import datetime as dt
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from schoolsms.accounts.models import Organization
+from schoolsms.consent.models import ConsentStatus
 from schoolsms.contacts.models import Contact
-from schoolsms.messaging.models import Broadcast
+from schoolsms.messaging.eligibility import ELIGIBLE, audience_checked
+from schoolsms.messaging.models import Broadcast, BroadcastKind, DeliveryResult
 from schoolsms.messaging.replies import DEFAULT_LANGUAGE, LANGUAGES
 from schoolsms.messaging.transitions import invitation_rows_sql
 
@@ -46,59 +48,51 @@ def language_q(language: str, field: str = "language") -> Q:
     return q
 
 
-# One row per number to invite: the first (contact, position) of the organization with that
-# SMS number; `{audience}` narrows the contacts (a language), `{earlier}` is the same test
-# without it, so a number shared across languages goes to the first contact's language only.
-_INVITABLE = """
-SELECT p.contact_id, p.phone
-FROM contacts_phonenumber p
-JOIN contacts_contact ON contacts_contact.id = p.contact_id
-JOIN consent_consentrecord cr
-    ON cr.sender_id = %(sender)s AND cr.phone = p.phone AND cr.status = 'pending'
-WHERE contacts_contact.organization_id = %(org)s AND {audience}
-    AND p.sms_enabled AND p.sms_capable
-    AND NOT EXISTS (
-        SELECT 1 FROM consent_blockednumber bn
-        WHERE bn.organization_id = %(org)s AND bn.phone = p.phone
-    )
-    AND NOT EXISTS (
-        SELECT 1 FROM contacts_phonenumber p2
-        JOIN contacts_contact c2 ON c2.id = p2.contact_id
-        WHERE p2.phone = p.phone AND c2.organization_id = %(org)s
-            AND p2.sms_enabled AND p2.sms_capable
-            AND (p2.contact_id < p.contact_id
-                 OR (p2.contact_id = p.contact_id AND p2.position < p.position))
-    )
+# One row per number to invite: the audience's numbers the eligibility rules let through when
+# Pending Opt-In passes (messaging.eligibility, with its first-contact-of-the-organization rule
+# for shared numbers) that are Pending Opt-In, and not invited lately.
+_INVITABLE = f"""
+SELECT checked.contact_id, checked.phone
+FROM ({{checked}}) checked
+JOIN consent_consentrecord cr ON cr.sender_id = %s AND cr.phone = checked.phone
+    AND cr.status = '{ConsentStatus.PENDING_OPT_IN.value}'
+WHERE checked.reason = '{ELIGIBLE}'
     AND NOT EXISTS (
         SELECT 1 FROM messaging_message m
         JOIN messaging_broadcast b ON b.id = m.broadcast_id
-        WHERE m.organization_id = %(org)s AND m.phone = p.phone
-            AND b.kind = 'invitation' AND m.result <> 'ineligible'
-            AND m.broadcast_id <> %(broadcast)s
-            AND (m.created_at >= cr.changed_at OR m.created_at >= %(since)s)
+        WHERE m.organization_id = %s AND m.phone = checked.phone
+            AND b.kind = '{BroadcastKind.INVITATION.value}'
+            AND m.result <> '{DeliveryResult.INELIGIBLE_TO_SEND.value}'
+            AND m.broadcast_id <> %s
+            AND (m.created_at >= cr.changed_at OR m.created_at >= %s)
     )
 """
 
 
-def _invitable_sql(
-    organization: Organization, language: str, now: dt.datetime, broadcast_id: int = 0
-) -> tuple[str, dict[str, Any]]:
-    contacts = Contact.objects.filter(language_q(language))
-    query = contacts.query
-    where, where_params = query.get_compiler(using="default").compile(query.where)
-    # The ORM's WHERE uses %s placeholders; ours are named: name its values too.
-    names = [f"a{i}" for i in range(len(where_params))]
-    audience = where % tuple(f"%({n})s" for n in names) if names else (where or "1 = 1")
-    adapt = connection.ops.adapt_datetimefield_value
-    params = {
-        "org": organization.pk,
-        "sender": organization.sender_id,
-        "broadcast": broadcast_id,
-        "since": adapt(now - INVITE_AGAIN_AFTER),
-        "now": adapt(now),
-        **dict(zip(names, where_params, strict=True)),
-    }
-    return _INVITABLE.format(audience=audience), params
+def invitation_audience(*, organization: Organization, language: str) -> QuerySet[Contact]:
+    """The contacts an invitation in `language` is for (before the rules above)."""
+    return Contact.objects.filter(organization=organization).filter(language_q(language))
+
+
+def invitable_sql(
+    *,
+    organization: Organization,
+    contacts: QuerySet[Contact],
+    now: dt.datetime,
+    broadcast_id: int = 0,
+) -> tuple[str, list[Any]]:
+    """A SELECT of (contact_id, phone): the numbers of `contacts` to invite now."""
+    checked, params = audience_checked(
+        organization=organization, contacts=contacts, invitation=True
+    )
+    since = connection.ops.adapt_datetimefield_value(now - INVITE_AGAIN_AFTER)
+    return _INVITABLE.format(checked=checked), [
+        *params,
+        organization.sender_id,
+        organization.pk,
+        broadcast_id,
+        since,
+    ]
 
 
 def invitable_counts(
@@ -109,19 +103,29 @@ def invitable_counts(
     counts = {}
     with connection.cursor() as cursor:
         for language in LANGUAGES:
-            sql, params = _invitable_sql(organization, language, now)
+            contacts = invitation_audience(organization=organization, language=language)
+            sql, params = invitable_sql(organization=organization, contacts=contacts, now=now)
             cursor.execute(f"SELECT COUNT(*) FROM ({sql}) invitable", params)
             counts[language] = int(cursor.fetchone()[0])
     return counts
 
 
-def invitation_fan_out(*, broadcast: Broadcast, now: dt.datetime) -> int:
-    """The invitation's message rows (called by dispatch's fan-out inside its transaction)."""
+def invitation_fan_out(
+    *, broadcast: Broadcast, contacts: QuerySet[Contact], now: dt.datetime
+) -> int:
+    """The invitation's rows for `contacts` (a chunk of its audience), called by dispatch's
+    fan-out inside the chunk's transaction; the rows' created_at is its dispatched_at."""
     # One invitation fan-out per organization at a time (the row lock; SQLite's write lock
     # does the same), so two at once cannot both find a number not yet invited.
     Organization.objects.select_for_update().filter(pk=broadcast.organization_id).first()
-    [language] = broadcast.audience_languages or [DEFAULT_LANGUAGE]
-    invitable, params = _invitable_sql(broadcast.organization, language, now, broadcast.pk)
+    organization = broadcast.organization
+    invitable, params = invitable_sql(
+        organization=organization, contacts=contacts, now=now, broadcast_id=broadcast.pk
+    )
+    stamp = connection.ops.adapt_datetimefield_value(broadcast.dispatched_at)
     with connection.cursor() as cursor:
-        cursor.execute(invitation_rows_sql(invitable), params)
+        cursor.execute(
+            invitation_rows_sql(invitable),
+            [broadcast.pk, organization.pk, organization.sender_id, stamp, stamp, *params],
+        )
         return int(cursor.rowcount)

@@ -101,7 +101,14 @@ class Broadcast(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     scheduled_at = models.DateTimeField(null=True, blank=True)
+    # Fan-out writes the rows in chunks of audience contacts (by id), each committed, so the
+    # first texts leave while later chunks are still being written: `dispatched_at` is when it
+    # began (every row's created_at), `fan_out_cursor` the highest contact id whose rows are
+    # written (a stopped fan-out resumes after it), `fanned_out_at` when every row was; until
+    # then the broadcast cannot be Complete.
     dispatched_at = models.DateTimeField(null=True, blank=True)
+    fan_out_cursor = models.BigIntegerField(default=0, db_default=0)
+    fanned_out_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     canceled_at = models.DateTimeField(null=True, blank=True)
 
@@ -281,15 +288,18 @@ class SenderThrottle(models.Model):
 
 class ThrottleChunk(models.Model):
     """Messages a worker let go for a sender in one carrier call: when it let them go
-    (`released_at`, epoch seconds) and when the carrier had answered (`done_at`, empty while
-    the call is out). Every worker reads the last second's chunks before letting more go, so
-    no one-second window of the sender's sends, whichever workers made them, holds more than
-    its limit. Chunks a few seconds old are deleted as new ones are written."""
+    (`released_at`, epoch seconds) and when the last of its requests had been written to the
+    carrier (`sent_at`; empty until then). The carrier counts a message when it receives it, so
+    a chunk counts against the sender's limit from its release until one second after
+    `sent_at`, whether or not the carrier has answered yet; one never marked sent (its worker
+    died mid-call) counts for UNSENT_SECONDS. Every worker reads these before letting more go,
+    so no one-second window of the sender's sends, whichever workers made them, holds more
+    than its limit. Chunks a few seconds old are deleted as new ones are written."""
 
     sender = models.ForeignKey(Sender, on_delete=models.CASCADE, related_name="+")
     count = models.PositiveIntegerField()
     released_at = models.FloatField()
-    done_at = models.FloatField(null=True)
+    sent_at = models.FloatField(null=True)
 
     def __str__(self) -> str:
         return f"{self.sender_id}: {self.count} @ {self.released_at:.3f}"

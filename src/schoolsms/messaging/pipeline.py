@@ -4,6 +4,8 @@ the answers; retries with backoff; broadcast completion.
 No database transaction is open while a gateway is called: a row is claimed (Not Sent Yet ->
 Sending, committed) before the call and completed by another compare-and-set after it, which
 names the claim it completes, so a row re-claimed by the reconciler is never overwritten.
+Chunks overlap: the next goes at its slot while the carrier still answers the last ones (up to
+the gateway's `concurrency` messages out), and each is recorded as its answers come in.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -25,6 +28,7 @@ from schoolsms.messaging import codes, transitions
 from schoolsms.messaging.codes import failure_decide
 from schoolsms.messaging.failures import after_failures, opt_out_by_carrier
 from schoolsms.messaging.gateway import Gateway, OutboundMessage, SendOutcome, gateway_for
+from schoolsms.messaging.inflight import InFlight
 from schoolsms.messaging.models import Broadcast, BroadcastKind, BroadcastStatus, Message
 from schoolsms.messaging.quiet_hours import quiet_until
 from schoolsms.messaging.recheck import ineligible_now
@@ -55,11 +59,11 @@ def _db(value: dt.datetime | None) -> Any:
 
 
 def _record_outcomes(
+    outcomes: Sequence[SendOutcome],
     *,
     gateway: Gateway,
     organization: Organization,
     claimed: dict[int, Claimed],
-    outcomes: Sequence[SendOutcome],
     claimed_at: dt.datetime,
     report: RoundReport,
 ) -> None:
@@ -143,52 +147,58 @@ def send_round(
     # One pass over the broadcast's ids per round; rows that come due meanwhile (a retry, the
     # end of quiet hours) go in the next round, which starts from the lowest id again.
     after_id = 0
+    out = InFlight(gateway)
     with SendPacer(sender, meanwhile=poll) as pacer:
-        while True:
-            claimed_at = fixed_now or timezone.now()
-            rows = transitions.rows_claim(
-                broadcast_id=broadcast_id, limit=claim_size, now=claimed_at, after_id=after_id
-            )
-            if not rows:
-                break
-            after_id = rows[-1].id
-            report.claimed += len(rows)
-            rows = _recheck(broadcast=broadcast, rows=rows, claimed_at=claimed_at)
-            for start in range(0, len(rows), chunk):
-                part = rows[start : start + chunk]
-                outbound = [
-                    OutboundMessage(
-                        message_id=r.id,
-                        to=r.phone,
-                        sender=sender.code,
-                        body=broadcast.text_for(r.language),
-                    )
-                    for r in part
-                ]
-                # Nothing between the slot and the carrier call: that gap is jitter on the rate.
-                pacer.wait(len(part))
-                try:
-                    outcomes = gateway.send_batch(outbound)
-                except Exception:
-                    logger.exception("gateway %s failed a whole batch", gateway.name)
-                    outcomes = [
-                        SendOutcome(message_id=r.id, kind="transient", code="connection")
+        try:
+            while True:
+                claimed_at = fixed_now or timezone.now()
+                rows = transitions.rows_claim(
+                    broadcast_id=broadcast_id, limit=claim_size, now=claimed_at, after_id=after_id
+                )
+                if not rows:
+                    break
+                after_id = rows[-1].id
+                report.claimed += len(rows)
+                rows = _recheck(broadcast=broadcast, rows=rows, claimed_at=claimed_at)
+                for start in range(0, len(rows), chunk):
+                    part = rows[start : start + chunk]
+                    outbound = [
+                        OutboundMessage(
+                            message_id=r.id,
+                            to=r.phone,
+                            sender=sender.code,
+                            body=broadcast.text_for(r.language),
+                        )
                         for r in part
                     ]
-                # The next chunk's slot is reserved now, unless this round is over.
-                last = start + chunk >= len(rows) and time.monotonic() >= deadline
-                pacer.sent(next_count=0 if last else chunk)
-                _record_outcomes(
-                    gateway=gateway,
-                    organization=organization,
-                    claimed={r.id: r for r in part},
-                    outcomes=outcomes,
-                    claimed_at=claimed_at,
-                    report=report,
-                )
-            if time.monotonic() >= deadline:
-                report.more_now = runnable_exists(broadcast_id=broadcast_id, now=fixed_now)
-                break
+                    out.make_room(len(part))
+                    sending = out.prepare(outbound)
+                    # Nothing between the slot and the requests: that gap is jitter on the
+                    # rate. The last chunks' answers may still be coming in; this one's
+                    # count until a second after its requests were written.
+                    pacer.wait(len(part))
+                    written = out.start(
+                        sending,
+                        outbound,
+                        partial(
+                            _record_outcomes,
+                            gateway=gateway,
+                            organization=organization,
+                            claimed={r.id: r for r in part},
+                            claimed_at=claimed_at,
+                            report=report,
+                        ),
+                    )
+                    # The next chunk's slot is reserved now, unless this round is over.
+                    last = start + chunk >= len(rows) and time.monotonic() >= deadline
+                    pacer.sent(written, next_count=0 if last else chunk)
+                    out.settle_done()
+                if time.monotonic() >= deadline:
+                    out.settle_all()
+                    report.more_now = runnable_exists(broadcast_id=broadcast_id, now=fixed_now)
+                    break
+        finally:
+            out.settle_all()
     if not report.more_now:
         report.next_at = next_attempt_at(broadcast_id=broadcast_id)
     return report
@@ -225,8 +235,8 @@ def _recheck(
 
 
 def broadcast_complete_if_done(*, broadcast_id: int, now: dt.datetime | None = None) -> bool:
-    """Sending -> Complete once no row is Not Sent Yet or Sending. Raw SQL: it runs after
-    every receipt."""
+    """Sending -> Complete once every row is written (fan-out done) and none is Not Sent Yet
+    or Sending. Raw SQL: it runs after every receipt."""
     table = connection.ops.quote_name(Message._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -237,7 +247,7 @@ def broadcast_complete_if_done(*, broadcast_id: int, now: dt.datetime | None = N
             return False
         cursor.execute(
             "UPDATE messaging_broadcast SET status = %s, completed_at = %s "
-            "WHERE id = %s AND status = %s AND dispatched_at IS NOT NULL",
+            "WHERE id = %s AND status = %s AND fanned_out_at IS NOT NULL",
             [
                 BroadcastStatus.COMPLETE.value,
                 _db(now or timezone.now()),

@@ -202,6 +202,13 @@ def runnable_exists(*, broadcast_id: int, now: dt.datetime | None = None) -> boo
     )
 
 
+def fan_out_running(*, broadcast_id: int) -> bool:
+    """Whether the broadcast is going out and its fan-out is still writing rows."""
+    return Broadcast.objects.filter(
+        pk=broadcast_id, status=BroadcastStatus.SENDING, fanned_out_at__isnull=True
+    ).exists()
+
+
 def next_attempt_at(*, broadcast_id: int) -> dt.datetime | None:
     """When the earliest waiting row of a broadcast still going out may be tried."""
     if not Broadcast.objects.filter(pk=broadcast_id, status=BroadcastStatus.SENDING).exists():

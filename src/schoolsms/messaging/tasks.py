@@ -20,14 +20,17 @@ from django.utils import timezone
 from django_tasks import task
 from django_tasks.base import Task
 
-from schoolsms.messaging.dispatch import broadcast_fan_out
+from schoolsms.messaging.dispatch import fan_out_step
 from schoolsms.messaging.models import Broadcast, BroadcastStatus, DeliveryResult, Message
 from schoolsms.messaging.pipeline import broadcast_complete_if_done, send_round
 from schoolsms.messaging.reconcile import stuck_reconcile
-from schoolsms.messaging.selectors import next_attempt_at, runnable_exists
+from schoolsms.messaging.selectors import fan_out_running, next_attempt_at, runnable_exists
 from schoolsms.operations.leases import lease_extend, leases_held, leases_release
 
 logger = logging.getLogger(__name__)
+
+# How soon a send task that caught up with a fan-out still writing rows looks again.
+FAN_OUT_WAIT = dt.timedelta(seconds=0.5)
 
 
 def _lease(kind: str, broadcast_id: int) -> str:
@@ -62,31 +65,48 @@ def broadcast_send_enqueue(broadcast_id: int, *, at: dt.datetime | None = None) 
 
 @task(queue_name="default")
 def broadcast_dispatch_task(broadcast_id: int) -> dict[str, Any]:
-    """Scheduled/Sending -> Sending, fan out the rows (once), start the send tasks."""
+    """Scheduled/Sending -> Sending, then the next chunk of the fan-out. After the first chunk
+    the send tasks start; until the last, this task runs again for the next chunk, queued
+    after the send tasks, so one worker takes turns between sending and writing rows."""
     _looked_after(_lease("dispatch", broadcast_id))  # running: still looked after
     moved = Broadcast.objects.filter(
         pk=broadcast_id, status__in=[BroadcastStatus.SCHEDULED, BroadcastStatus.SENDING]
     ).update(status=BroadcastStatus.SENDING)
     if not moved:
         return {"broadcast": broadcast_id, "skipped": "not scheduled or sending"}
-    created = broadcast_fan_out(broadcast_id=broadcast_id)
-    runnable = Message.objects.filter(
-        broadcast_id=broadcast_id, result=DeliveryResult.NOT_SENT_YET
-    ).count()
-    # Several send tasks, so several workers can share a big broadcast.
-    tasks = min(settings.SCHOOLSMS_SEND_TASKS, -(-runnable // settings.SCHOOLSMS_SEND_BATCH_SIZE))
-    for _ in range(tasks):
-        broadcast_send_enqueue(broadcast_id)
-    leases_release(keys=[_lease("dispatch", broadcast_id)])
-    broadcast_complete_if_done(broadcast_id=broadcast_id)
-    return {"broadcast": broadcast_id, "rows": created, "send_tasks": tasks}
+    step = fan_out_step(broadcast_id=broadcast_id)
+    if step is None:
+        return {"broadcast": broadcast_id, "skipped": "fanned out already"}
+    tasks = 0
+    if step.first:
+        # Several send tasks, so several workers can share a big broadcast; a small one
+        # written in one chunk gets as many as its rows fill.
+        tasks = settings.SCHOOLSMS_SEND_TASKS
+        if step.done:
+            runnable = Message.objects.filter(
+                broadcast_id=broadcast_id, result=DeliveryResult.NOT_SENT_YET
+            ).count()
+            tasks = min(tasks, -(-runnable // settings.SCHOOLSMS_SEND_BATCH_SIZE))
+        for _ in range(tasks):
+            broadcast_send_enqueue(broadcast_id)
+    if step.done:
+        leases_release(keys=[_lease("dispatch", broadcast_id)])
+        broadcast_complete_if_done(broadcast_id=broadcast_id)
+    else:
+        broadcast_dispatch_enqueue(broadcast_id)  # the next chunk, holding the lease on
+    return {
+        "broadcast": broadcast_id,
+        "rows": step.created,
+        "send_tasks": tasks,
+        "fanned_out": step.done,
+    }
 
 
 @task(queue_name="send")
 def broadcast_send_task(broadcast_id: int) -> dict[str, Any]:
     """Send for one time slice, then hand over to a fresh task (now, or when the next row
     waiting for a retry or for quiet hours to end becomes due). The broadcast's send lease
-    is renewed as it starts and left to run out after it (several send tasks share it)."""
+    is renewed as it starts, and released when it ends with nothing left to claim."""
     _looked_after(_lease("send", broadcast_id))
     report = send_round(broadcast_id=broadcast_id)
     now = timezone.now()
@@ -96,6 +116,13 @@ def broadcast_send_task(broadcast_id: int) -> dict[str, Any]:
         # Nothing claimable although something is due: another worker holds it; look later.
         at = report.next_at if report.next_at > now else now + dt.timedelta(seconds=1)
         broadcast_send_enqueue(broadcast_id, at=at)
+    elif fan_out_running(broadcast_id=broadcast_id):
+        # Sending caught up with the fan-out: the next chunk's rows come soon.
+        broadcast_send_enqueue(broadcast_id, at=now + FAN_OUT_WAIT)
+    else:
+        # Nothing left to claim: a row that becomes runnable later (a retry) gets a task when
+        # it is scheduled, or else from the sweep at once.
+        leases_release(keys=[_lease("send", broadcast_id)])
     broadcast_complete_if_done(broadcast_id=broadcast_id)
     return {"broadcast": broadcast_id, "claimed": report.claimed, **report.outcomes}
 
@@ -127,26 +154,22 @@ def _looked_after_now(kind: str, broadcast_ids: Iterable[int], now: dt.datetime)
 
 def pipeline_sweep(*, now: dt.datetime | None = None) -> None:
     """Re-attach work that lost its task (a worker killed mid-task): reconcile old claims,
-    re-dispatch undispatched broadcasts, restart sending where rows wait with no task."""
+    resume fan-outs that stopped, restart sending where rows wait with no task."""
     now = now or timezone.now()
     report = stuck_reconcile(now=now)
     broadcast_follow_up(broadcast_ids=report.broadcasts, retries=report.retries)
     going = list(
-        Broadcast.objects.filter(status=BroadcastStatus.SENDING).values_list("pk", "dispatched_at")
+        Broadcast.objects.filter(status=BroadcastStatus.SENDING).values_list("pk", "fanned_out_at")
     )
     if not going:
         return
     ids = [broadcast_id for broadcast_id, _ in going]
     dispatching = _looked_after_now("dispatch", ids, now)
     sending = _looked_after_now("send", ids, now)
-    for broadcast_id, dispatched_at in going:
-        if dispatched_at is None:
-            if broadcast_id not in dispatching:
-                logger.warning(
-                    "broadcast %s lost its dispatch task; dispatching again", broadcast_id
-                )
-                broadcast_dispatch_enqueue(broadcast_id)
-            continue
+    for broadcast_id, fanned_out_at in going:
+        if fanned_out_at is None and broadcast_id not in dispatching:
+            logger.warning("broadcast %s lost its fan-out task; resuming it", broadcast_id)
+            broadcast_dispatch_enqueue(broadcast_id)
         if broadcast_id in sending:
             continue
         if runnable_exists(broadcast_id=broadcast_id, now=now):
@@ -154,5 +177,5 @@ def pipeline_sweep(*, now: dt.datetime | None = None) -> None:
             broadcast_send_enqueue(broadcast_id)
         elif (at := next_attempt_at(broadcast_id=broadcast_id)) is not None:
             broadcast_send_enqueue(broadcast_id, at=at)
-        else:
+        elif fanned_out_at is not None:
             broadcast_complete_if_done(broadcast_id=broadcast_id, now=now)

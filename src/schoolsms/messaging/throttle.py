@@ -4,7 +4,14 @@ Two parts: a slot pointer (one row per sender) spreads each sender's messages ev
 second, whichever worker sends them; a log of the chunks let go in the last second
 (ThrottleChunk), checked and written in one transaction just before each carrier call, makes
 sure no one-second window ever holds more than the limit, even when a stalled worker runs
-late while others are on time."""
+late while others are on time.
+
+The window is the carrier's: it counts a message when the request reaches it. So a chunk
+counts from its release until a second after its requests were written (a new connection or
+a busy machine can make that tens of milliseconds), not until a second after the carrier's
+answer; a worker lets the next chunk go while the carrier is still answering the last ones
+(see pipeline), and a chunk whose worker died before saying its requests were written counts
+for UNSENT_SECONDS."""
 
 from __future__ import annotations
 
@@ -22,17 +29,19 @@ def throttle_chunk(mps: int, batch_size: int, concurrency: int = 1) -> int:
     """How many messages to reserve and send at once: a fiftieth of a second's worth, so the
     jitter between a slot and the carrier's clock adds little to any one-second window.
 
-    A gateway that sends `concurrency` requests at once (each taking a network round trip)
-    gets up to a fifth of a second's worth: chunks of two at ~100 ms per call would cap a
-    short code's 100/s at 20/s."""
+    A gateway that sends `concurrency` requests at once gets up to a fifth of a second's
+    worth: each chunk costs a few transactions (reserve, release, written, the answers), which
+    at a fiftieth of a second's worth would take most of the worker's time."""
     if mps <= 0:
         return batch_size
     return max(1, min(batch_size, max(mps // 50, min(concurrency, mps // 5))))
 
 
 SPIN_SECONDS = 0.001
-# A carrier stamps a message a little after we let it go; allow this much more for a window.
-WINDOW_MARGIN = 0.0001
+# A request written is stamped by the carrier a little later (the network, the carrier's own
+# queue): a chunk counts this much longer than a second after its requests were written. It
+# costs the sender about that share of its rate.
+WINDOW_MARGIN = 0.04
 
 
 # How far behind the clock the slot pointer may be and still be followed (slots in the
@@ -86,47 +95,49 @@ def throttle_reserve(
     return float(row[0]) - width
 
 
-# How long a chunk let go and never answered for still counts: the worker that sent it died
-# mid-call (a live call times out long before this).
-IN_FLIGHT_SECONDS = 30.0
-# How often to ask again while chunks still out (another worker's call) fill the window.
-RETRY_SECONDS = 0.002
+# How long a chunk let go and never marked written still counts: its worker died mid-call (a
+# live one marks it within its connect timeout).
+UNSENT_SECONDS = 30.0
 # Chunks older than this are deleted when a new one is written.
 KEEP_SECONDS = 2.0
+# How often to ask again when the window is full of chunks still being written.
+RETRY_SECONDS = 0.002
 
 
 def throttle_release(*, sender: Sender, count: int) -> tuple[int | None, float]:
     """Let `count` messages go now if no one-second window would then hold more than the
-    limit, counting every worker's chunks: returns (chunk id, now). Otherwise nothing is
-    written and it returns (None, the earliest moment worth asking again).
-
-    A chunk's messages were stamped by the carrier somewhere between its release and its
-    answer; ours will be stamped after now. So a chunk answered for more than a second ago
-    can share no window with ours, and one still out may share any."""
+    limit, counting every worker's chunks, answered or not: returns (chunk id, now).
+    Otherwise nothing is written and it returns (None, the moment enough of them leave the
+    window, or a moment later to ask again)."""
     with transaction.atomic():
         _lock(sender)
         now = time.time()
         recent = list(
             ThrottleChunk.objects.filter(sender_id=sender.pk)
             .filter(
-                Q(done_at__gt=now - 1.0 - WINDOW_MARGIN)
-                | Q(done_at__isnull=True, released_at__gt=now - IN_FLIGHT_SECONDS)
+                Q(sent_at__gt=now - 1.0 - WINDOW_MARGIN)
+                | Q(sent_at__isnull=True, released_at__gt=now - UNSENT_SECONDS)
             )
-            .values_list("done_at", "count")
+            .values_list("sent_at", "count")
         )
         total = count + sum(c for _, c in recent)
         if total <= sender.mps:
             ThrottleChunk.objects.filter(sender_id=sender.pk).filter(
-                Q(done_at__lt=now - KEEP_SECONDS) | Q(released_at__lt=now - IN_FLIGHT_SECONDS)
+                Q(sent_at__lt=now - KEEP_SECONDS) | Q(released_at__lt=now - UNSENT_SECONDS)
             ).delete()
             chunk = ThrottleChunk.objects.create(sender_id=sender.pk, count=count, released_at=now)
             return chunk.pk, now
-    # Too many: wait until enough answered chunks have left the window.
-    for done, c in sorted((d, c) for d, c in recent if d is not None):
+    # Too many: wait until enough written chunks have left the window.
+    for sent, c in sorted((t, c) for t, c in recent if t is not None):
         total -= c
         if total <= sender.mps:
-            return None, done + 1.0 + WINDOW_MARGIN
+            return None, max(sent + 1.0 + WINDOW_MARGIN, now + RETRY_SECONDS)
     return None, now + RETRY_SECONDS
+
+
+def throttle_sent(*, chunk_id: int, at: float) -> None:
+    """The chunk's requests were all written by `at` (epoch seconds)."""
+    ThrottleChunk.objects.filter(pk=chunk_id).update(sent_at=at)
 
 
 def _wait_until(when: float, meanwhile: Callable[[float], None] | None) -> None:
@@ -141,44 +152,42 @@ def _wait_until(when: float, meanwhile: Callable[[float], None] | None) -> None:
 
 
 class SendPacer:
-    """One sender's pacing for one run of sends (a send round), as a context manager: the
-    chunk let go and not yet answered for, and the slot already reserved for the next chunk.
+    """One sender's pacing for one run of sends (a send round): the chunk let go and not yet
+    marked written, and the slot already reserved for the next chunk. Used as a context
+    manager:
 
         with SendPacer(sender, meanwhile=gateway_poll) as pacer:
             for chunk in chunks:
                 pacer.wait(len(chunk))   # returns when the chunk may go
-                gateway.send_batch(chunk)
-                pacer.sent(next_count=...)
+                start sending the chunk, wait until its requests are written
+                pacer.sent(when_written, next_count=...)
 
     Everything shared between workers lives in the database; nothing here outlives the
-    round. On leaving, a chunk still out (the carrier call raised) is marked answered, so
-    other workers do not count it for IN_FLIGHT_SECONDS. `meanwhile(until)` may use a wait
-    (a gateway reading receipts) and must return by `until`."""
+    round. On leaving, a chunk not marked written (starting it raised) is marked written now,
+    so other workers do not count it for UNSENT_SECONDS. `meanwhile(until)` may use a wait (a
+    gateway reading receipts) and must return by `until`."""
 
     def __init__(self, sender: Sender, *, meanwhile: Callable[[float], None] | None = None):
         self.sender = sender
         self.meanwhile = meanwhile
-        self._out: int | None = None  # the chunk let go, not yet answered for (its row id)
+        self._out: int | None = None  # the chunk let go, not yet marked written (its row id)
         self._ahead: tuple[float, int] | None = None  # reserved slot for the next chunk
 
     def __enter__(self) -> SendPacer:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._answered()
+        if self._out is not None:
+            throttle_sent(chunk_id=self._out, at=time.time())
+            self._out = None
         self._ahead = None
 
     def _reserve(self, count: int) -> float:
         return throttle_reserve(sender=self.sender, count=count, catch_up=CATCH_UP)
 
-    def _answered(self) -> None:
-        if self._out is not None:
-            ThrottleChunk.objects.filter(pk=self._out).update(done_at=time.time())
-            self._out = None
-
     def wait(self, count: int) -> None:
-        """Block until `count` messages may go out for the sender; call sent() once the
-        carrier has answered."""
+        """Block until `count` messages may go out for the sender; call sent() once their
+        requests are written."""
         if self.sender.mps <= 0:
             return
         ahead, self._ahead = self._ahead, None
@@ -193,12 +202,14 @@ class SendPacer:
                 return
             _wait_until(when, self.meanwhile)
 
-    def sent(self, *, next_count: int = 0) -> None:
-        """The carrier has answered for the messages wait() let go. With
-        `next_count`, the next chunk's slot is reserved now: its wait then covers the time the
-        reservation takes, which a busy database sometimes stretches to milliseconds."""
+    def sent(self, at: float, *, next_count: int = 0) -> None:
+        """The requests wait() let go were all written by `at`. With `next_count`, the next
+        chunk's slot is reserved now: its wait then covers the time the reservation takes,
+        which a busy database sometimes stretches to milliseconds."""
         if self.sender.mps <= 0:
             return
-        self._answered()
+        if self._out is not None:
+            throttle_sent(chunk_id=self._out, at=at)
+            self._out = None
         if next_count:
             self._ahead = (self._reserve(next_count), next_count)

@@ -86,7 +86,7 @@ def _db(value: dt.datetime | None) -> Any:
 def fan_out_sql(checked: str) -> str:
     """The INSERT that makes a broadcast's rows: Not Sent Yet, or Ineligible to Send with the
     first eligibility rule that stops it. `checked` is a SELECT of (contact_id, phone, position,
-    reason) (see eligibility.audience_checked_sql). Parameters: broadcast, organization,
+    reason) (see eligibility.audience_checked). Parameters: broadcast, organization,
     sender, created_at, updated_at, then the SELECT's own."""
     return f"""
 INSERT INTO messaging_message (
@@ -103,15 +103,15 @@ ORDER BY checked.contact_id, checked.position
 
 def invitation_rows_sql(invitable: str) -> str:
     """The INSERT that makes an opt-in invitation's rows, all Not Sent Yet: `invitable` is a
-    SELECT of (contact_id, phone) (see invitations). Named parameters: broadcast, org, sender,
-    now, then the SELECT's own."""
+    SELECT of (contact_id, phone) (see invitations). Parameters: broadcast, organization,
+    sender, created_at, updated_at, then the SELECT's own."""
     return f"""
 INSERT INTO messaging_message (
     broadcast_id, organization_id, sender_id, contact_id, phone,
     result, reason, carrier_code, attempts, created_at, updated_at
 )
-SELECT %(broadcast)s, %(org)s, %(sender)s, invitable.contact_id, invitable.phone,
-    '{NOT_SENT}', '', '', 0, %(now)s, %(now)s
+SELECT %s, %s, %s, invitable.contact_id, invitable.phone,
+    '{NOT_SENT}', '', '', 0, %s, %s
 FROM ({invitable}) invitable
 ORDER BY invitable.contact_id, invitable.phone
 """

@@ -19,7 +19,7 @@ from schoolsms.messaging.callbacks import (
     status_callbacks_finish,
     status_updates_apply,
 )
-from schoolsms.messaging.gateway import StatusUpdate
+from schoolsms.messaging.gateway import CarrierStatus, StatusUpdate
 from schoolsms.messaging.models import Message
 
 # A callback for a message whose sending worker has not recorded the sid yet is held back
@@ -91,12 +91,17 @@ def callbacks_deliver(*, sender_code: str, limit: int) -> dict[str, Any]:
     ready = [row for row in due if row[5]]
     dropped = [row for row in due if not row[5] and row[4]]
     held = [row for row in due if not row[5] and not row[4]]
+    # Each message's callbacks, in our words: worked out once per error code in the batch.
+    receipts: dict[str, list[tuple[CarrierStatus, str]]] = {}
     updates: list[StatusUpdate] = []
     for _pk, sid, _status, error_code, _stale, _known in ready:
-        for status, code in callbacks_for(error_code):
-            update = twilio_wire.status_update(sid=sid, status=status, code=code)
-            if update is not None:
-                updates.append(update)
+        plan = receipts.get(error_code)
+        if plan is None:
+            plan = receipts[error_code] = [
+                (twilio_wire.STATUSES[status], code) for status, code in callbacks_for(error_code)
+            ]
+        for status, code in plan:
+            updates.append(StatusUpdate(sid, status, code))
     with transaction.atomic(), connection.cursor() as cursor:
         _settle(cursor, held, stamp, None)
         _settle(cursor, dropped, stamp, stamp)

@@ -1,5 +1,6 @@
 """Sending through Twilio's Messages API with the official `twilio` package: concurrent creates
-over one pooled connection per account, answers in our words, and lookups for the reconciler.
+over one pooled connection per account (a chunk's creates at once, and the next chunk's while
+the last one's answers come in), answers in our words, and lookups for the reconciler.
 
 The network calls run in a thread pool; the database is only touched from the calling thread.
 """
@@ -10,16 +11,16 @@ import datetime as dt
 import logging
 import math
 import threading
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+import time
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import requests
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
-from requests.adapters import HTTPAdapter
 from twilio.base.exceptions import TwilioException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
@@ -31,6 +32,7 @@ from schoolsms.carriers.twilio.config import TwilioAccount, account_for, api_url
 from schoolsms.carriers.twilio.config import status_callback_url as callback_url
 from schoolsms.carriers.twilio.models import UnansweredCreate
 from schoolsms.carriers.twilio.receipts import held_statuses_apply
+from schoolsms.carriers.twilio.written import on_written, stamping_adapter
 from schoolsms.messaging import codes
 from schoolsms.messaging.gateway import (
     InboundMessage,
@@ -53,9 +55,10 @@ LIST_LIMIT = 50
 
 
 def concurrency_for(mps: int) -> int:
-    """Requests in flight at once: enough for a quarter second per request at the sender's
-    limit (a short code's 100/s needs 25; one blocking connection at ~100 ms gives 10/s)."""
-    return 32 if mps <= 0 else min(64, max(4, math.ceil(mps / 4)))
+    """Requests in flight at once, over one chunk or several: enough for half a second per
+    request at the sender's limit (a short code's 100/s at Twilio's ~300 ms needs 30; one
+    blocking connection at ~100 ms gives 10/s)."""
+    return 32 if mps <= 0 else min(64, max(4, math.ceil(mps / 2)))
 
 
 class _Connection:
@@ -66,7 +69,7 @@ class _Connection:
     def __init__(self, account: TwilioAccount, size: int) -> None:
         http = TwilioHttpClient(pool_connections=True, timeout=READ_TIMEOUT)
         assert http.session is not None
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=size, max_retries=0)
+        adapter = stamping_adapter(pool_connections=1, pool_maxsize=size, max_retries=0)
         http.session.mount("https://", adapter)
         http.session.mount("http://", adapter)
         self.client = Client(account.account_sid, account.auth_token, http_client=http)
@@ -137,9 +140,6 @@ def _never_sent(exc: requests.RequestException) -> bool:
     return False
 
 
-T = TypeVar("T")
-
-
 class TwilioGateway:
     name = "twilio"
     code_family = codes.TWILIO
@@ -186,50 +186,14 @@ class TwilioGateway:
             return _Answer(SendOutcome(message.message_id, "transient", code="timeout"))
         return None if found is None else _Answer(_accepted(message.message_id, found))
 
-    def _run(self, calls: Sequence[Callable[[], T]]) -> list[T]:
-        if len(calls) == 1:
-            return [calls[0]()]
-        futures = [self._conn.pool.submit(call) for call in calls]
-        return [f.result() for f in futures]
+    def send_prepare(self, messages: Sequence[OutboundMessage]) -> _Creates:
+        """The creates of `messages`, to be started at the sender's slot (see _Creates)."""
+        return _Creates(self, messages)
 
     def send_batch(self, messages: Sequence[OutboundMessage]) -> list[SendOutcome]:
-        """Every message's create runs concurrently; each answer in our words. A request that
-        may have reached Twilio without an answer is remembered, and before that message is
-        sent again Twilio is asked whether it already has it."""
-        held_statuses_apply()  # callbacks that overtook the previous batch's answers
-        pending = dict(
-            UnansweredCreate.objects.filter(
-                message_ref__in=[m.message_id for m in messages]
-            ).values_list("message_ref", "requested_at")
-        )
-        started = timezone.now()
-
-        def call(message: OutboundMessage) -> Callable[[], _Answer]:
-            def run() -> _Answer:
-                if message.message_id in pending:
-                    earlier = self._earlier(message, pending[message.message_id])
-                    if earlier is not None:
-                        return earlier
-                return self._create(message)
-
-            return run
-
-        answers = self._run([call(m) for m in messages])
-        unanswered = [
-            UnansweredCreate(message_ref=m.message_id, to=m.to, requested_at=started)
-            for m, a in zip(messages, answers, strict=True)
-            if a.unanswered and m.message_id not in pending
-        ]
-        settled = [
-            m.message_id
-            for m, a in zip(messages, answers, strict=True)
-            if not a.unanswered and m.message_id in pending and a.outcome.kind != "transient"
-        ]
-        if unanswered or settled:
-            with transaction.atomic():
-                UnansweredCreate.objects.bulk_create(unanswered, ignore_conflicts=True)
-                UnansweredCreate.objects.filter(message_ref__in=settled).delete()
-        return [a.outcome for a in answers]
+        creates = _Creates(self, messages)
+        creates.start()
+        return creates.outcomes()
 
     def send_reply(self, *, to: str, body: str) -> None:
         """A keyword reply outside the webhook's own answer (no status callback: it is not a
@@ -310,3 +274,89 @@ class TwilioGateway:
             status=status,
             code=str(resource.error_code or "") if status == "failed" else "",
         )
+
+
+class _Creates:
+    """One chunk's creates, all at once on the pool. Made before the slot: it applies the
+    callbacks that overtook earlier answers and reads which messages had a create without an
+    answer before; at start() only the requests go. A message whose earlier create may have
+    reached Twilio is looked for first and sent again only if Twilio does not have it, and a
+    create that gets no answer now is remembered for the next attempt."""
+
+    def __init__(self, gateway: TwilioGateway, messages: Sequence[OutboundMessage]) -> None:
+        held_statuses_apply()  # callbacks that overtook the previous chunks' answers
+        self.gateway = gateway
+        self.messages = list(messages)
+        self.pending = dict(
+            UnansweredCreate.objects.filter(
+                message_ref__in=[m.message_id for m in messages]
+            ).values_list("message_ref", "requested_at")
+        )
+        self.started = timezone.now()
+        self.futures: list[Future[_Answer]] = []
+        self._lock = threading.Lock()
+        self._unwritten = len(self.messages)
+        self._written_at = 0.0
+        self._all_written = threading.Event()
+        if not self.messages:
+            self._all_written.set()
+
+    def _written(self, at: float) -> None:
+        with self._lock:
+            self._written_at = max(self._written_at, at)
+            self._unwritten -= 1
+            if self._unwritten <= 0:
+                self._all_written.set()
+
+    def _call(self, message: OutboundMessage) -> _Answer:
+        """In a pool thread: no database here."""
+        written = False
+
+        def mark(at: float) -> None:
+            nonlocal written
+            if not written:
+                written = True
+                self._written(at)
+
+        try:
+            if message.message_id in self.pending:
+                earlier = self.gateway._earlier(message, self.pending[message.message_id])
+                if earlier is not None:
+                    return earlier
+            on_written(mark)
+            return self.gateway._create(message)
+        finally:
+            on_written(None)
+            mark(time.time())  # no request written (found, refused before, failed to connect)
+
+    def start(self) -> None:
+        self.started = timezone.now()
+        pool = self.gateway._conn.pool
+        self.futures = [pool.submit(self._call, m) for m in self.messages]
+
+    def written(self) -> float:
+        if not self._all_written.wait(CONNECT_TIMEOUT + READ_TIMEOUT):
+            return time.time()  # a thread that never ran: counted from now
+        return self._written_at
+
+    def done(self) -> bool:
+        return all(f.done() for f in self.futures)
+
+    def outcomes(self) -> list[SendOutcome]:
+        answers = [f.result() for f in self.futures]
+        pending, pairs = self.pending, list(zip(self.messages, answers, strict=True))
+        unanswered = [
+            UnansweredCreate(message_ref=m.message_id, to=m.to, requested_at=self.started)
+            for m, a in pairs
+            if a.unanswered and m.message_id not in pending
+        ]
+        settled = [
+            m.message_id
+            for m, a in pairs
+            if not a.unanswered and m.message_id in pending and a.outcome.kind != "transient"
+        ]
+        if unanswered or settled:
+            with transaction.atomic():
+                UnansweredCreate.objects.bulk_create(unanswered, ignore_conflicts=True)
+                UnansweredCreate.objects.filter(message_ref__in=settled).delete()
+        return [a.outcome for a in answers]

@@ -42,6 +42,7 @@ def _sending_row(org: Any, sid: str, phone: str = "+12175550101") -> Message:
         text="hello",
         status=BroadcastStatus.SENDING,
         dispatched_at=timezone.now(),
+        fanned_out_at=timezone.now(),
     )
     now = timezone.now()
     return Message.objects.create(

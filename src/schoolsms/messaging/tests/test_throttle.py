@@ -11,7 +11,12 @@ from django.core.management import CommandError, call_command
 
 from schoolsms.messaging import throttle
 from schoolsms.messaging.models import SenderThrottle, ThrottleChunk
-from schoolsms.messaging.throttle import throttle_chunk, throttle_release, throttle_reserve
+from schoolsms.messaging.throttle import (
+    throttle_chunk,
+    throttle_release,
+    throttle_reserve,
+    throttle_sent,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -51,36 +56,41 @@ def test_a_chunk_goes_only_if_the_last_second_of_every_workers_chunks_leaves_roo
     first, _ = throttle_release(sender=sender, count=4)
     second, _ = throttle_release(sender=sender, count=4)
     assert first is not None and second is not None
-    # 8 are out (another worker's calls, say): 2 more fit, 4 do not yet.
+    # 8 are being written (another worker's, say): 2 more fit, 4 do not yet.
     refused, retry_at = throttle_release(sender=sender, count=4)
     assert refused is None and retry_at == pytest.approx(time.time(), abs=0.05)
     assert ThrottleChunk.objects.count() == 2  # a refusal writes nothing
-    # Answered 0.5 s and 0.2 s ago: the 4 more may go once the older answer is a second old.
+    # Written 0.5 s and 0.2 s ago (answered or not, it does not matter): the 4 more may go
+    # once the older is a second old.
     now = time.time()
-    ThrottleChunk.objects.filter(pk=first).update(done_at=now - 0.5)
-    ThrottleChunk.objects.filter(pk=second).update(done_at=now - 0.2)
+    throttle_sent(chunk_id=first, at=now - 0.5)
+    throttle_sent(chunk_id=second, at=now - 0.2)
     refused, retry_at = throttle_release(sender=sender, count=4)
     assert refused is None
     assert retry_at == pytest.approx(now + 0.5 + throttle.WINDOW_MARGIN, abs=1e-6)
     fits, _ = throttle_release(sender=sender, count=2)
     assert fits is not None
-    # Answered more than a second ago: no longer counted (and soon deleted).
-    ThrottleChunk.objects.update(done_at=time.time() - 3)
+    # Written more than a second ago: no longer counted (and soon deleted).
+    ThrottleChunk.objects.update(sent_at=time.time() - 3)
     assert throttle_release(sender=sender, count=10)[0] is not None
     assert ThrottleChunk.objects.count() == 1
 
 
-def test_a_chunk_a_dead_worker_never_answered_for_stops_counting(org: Any) -> None:
+def test_a_chunk_a_dead_worker_never_marked_written_counts_until_it_is_old(org: Any) -> None:
+    """Let go and never marked written (the worker died mid-call): its requests may have
+    reached the carrier at any moment since, so it counts for UNSENT_SECONDS."""
     sender = org.sender
     sender.mps = 10
     sender.save()
-    ThrottleChunk.objects.create(
-        sender=sender, count=10, released_at=time.time() - throttle.IN_FLIGHT_SECONDS - 1
+    dead = ThrottleChunk.objects.create(sender=sender, count=10, released_at=time.time() - 5)
+    assert throttle_release(sender=sender, count=1)[0] is None
+    ThrottleChunk.objects.filter(pk=dead.pk).update(
+        released_at=time.time() - throttle.UNSENT_SECONDS - 1
     )
     assert throttle_release(sender=sender, count=10)[0] is not None
 
 
-def test_wait_and_sent_record_each_chunk_from_release_to_answer(org: Any) -> None:
+def test_wait_and_sent_record_each_chunk_from_release_to_written(org: Any) -> None:
     sender = org.sender
     sender.mps = 1000
     sender.save()
@@ -88,10 +98,10 @@ def test_wait_and_sent_record_each_chunk_from_release_to_answer(org: Any) -> Non
     with throttle.SendPacer(sender) as pacer:
         pacer.wait(20)
         [chunk] = ThrottleChunk.objects.all()
-        assert chunk.done_at is None and chunk.released_at >= started
-        pacer.sent(next_count=20)
+        assert chunk.sent_at is None and chunk.released_at >= started
+        pacer.sent(chunk.released_at + 0.01, next_count=20)
         chunk.refresh_from_db()
-        assert chunk.done_at is not None and chunk.done_at >= chunk.released_at
+        assert chunk.sent_at == pytest.approx(chunk.released_at + 0.01)
         # The next chunk's slot is already reserved (two chunks of 20 at 1000/s: the pointer
         # is at least 0.04 s on); the next wait takes that slot instead of reserving again.
         pointer = SenderThrottle.objects.get(sender=sender).next_slot
@@ -100,7 +110,7 @@ def test_wait_and_sent_record_each_chunk_from_release_to_answer(org: Any) -> Non
     assert SenderThrottle.objects.get(sender=sender).next_slot == pointer
 
 
-def test_a_chunk_whose_send_raised_stops_counting_when_the_pacer_is_left(org: Any) -> None:
+def test_a_chunk_whose_start_raised_is_marked_written_when_the_pacer_is_left(org: Any) -> None:
     sender = org.sender
     sender.mps = 1000
     sender.save()
@@ -108,8 +118,8 @@ def test_a_chunk_whose_send_raised_stops_counting_when_the_pacer_is_left(org: An
         pacer.wait(20)
         raise ConnectionError("the carrier hung up")
     [chunk] = ThrottleChunk.objects.all()
-    # Answered, so other workers stop counting it as in flight for IN_FLIGHT_SECONDS.
-    assert chunk.done_at is not None
+    # Marked, so other workers stop counting it a second from now, not UNSENT_SECONDS.
+    assert chunk.sent_at is not None
 
 
 def test_no_limit_reserves_nothing(org: Any) -> None:
@@ -120,6 +130,9 @@ def test_no_limit_reserves_nothing(org: Any) -> None:
 def test_chunks_are_a_fiftieth_of_a_second_of_messages() -> None:
     assert throttle_chunk(100, 500) == 2
     assert throttle_chunk(1000, 500) == 20
+    # Gateways that send a chunk's requests at once: up to a fifth of a second's worth.
+    assert throttle_chunk(100, 500, concurrency=50) == 20
+    assert throttle_chunk(1000, 500, concurrency=64) == 64
     assert throttle_chunk(3, 500) == 1
     assert throttle_chunk(0, 500) == 500
     assert throttle_chunk(100_000, 500) == 500

@@ -107,6 +107,37 @@ def test_a_worker_killed_mid_broadcast_leaves_nothing_lost_or_sent_twice() -> No
     _assert_every_row_sent_once(broadcast, count)
 
 
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_fan_out_leaves_nothing_lost_or_sent_twice() -> None:
+    org = testing.create_org()
+    count = 400
+    _audience(org, count, mps=100)  # four chunks of 100; sending takes turns with them
+    broadcast = make_broadcast(org)
+    env = _env(SCHOOLSMS_SEND_LEASE="1", SCHOOLSMS_FAN_OUT_CHUNK="100")
+    first = subprocess.Popen([SCHOOLSMS, "worker", "--interval", "0.05"], env=env)
+    try:
+        _wait_for(
+            lambda: Message.objects.filter(broadcast=broadcast, result="sent").count() >= 20,
+            timeout=30,
+        )
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+    broadcast.refresh_from_db()
+    assert broadcast.fanned_out_at is None, "the worker was killed too late to test anything"
+    assert broadcast.status == BroadcastStatus.SENDING
+    restarted = subprocess.run(
+        [SCHOOLSMS, "worker", "--until-idle"], env=env, timeout=90, capture_output=True, text=True
+    )
+    assert restarted.returncode == 0, restarted.stderr
+    _assert_every_row_sent_once(broadcast, count)
+    per_contact = Counter(
+        Message.objects.filter(broadcast=broadcast).values_list("contact_id", flat=True)
+    )
+    assert len(per_contact) == count and max(per_contact.values()) == 1
+
+
 @pytest.mark.django_db(transaction=True)
 def test_worker_until_idle_returns_with_final_results() -> None:
     org = testing.create_org()
@@ -131,7 +162,10 @@ def test_several_workers_share_a_broadcast_on_postgresql(settings: Any) -> None:
     org = testing.create_org()
     count = 600
     _audience(org, count, mps=0)
-    env = _env(SCHOOLSMS_SEND_BATCH_SIZE="20", SCHOOLSMS_SEND_TASKS="6")
+    # Fan-out in chunks of 50 contacts too, written by whichever worker is free.
+    env = _env(
+        SCHOOLSMS_SEND_BATCH_SIZE="20", SCHOOLSMS_SEND_TASKS="6", SCHOOLSMS_FAN_OUT_CHUNK="50"
+    )
     broadcast = make_broadcast(org)
     workers = [
         subprocess.Popen([SCHOOLSMS, "worker", "--until-idle", "--worker-id", f"w{i}"], env=env)
@@ -191,7 +225,7 @@ def _claimed_row(org: Any, *, minutes_ago: int) -> Message:
     testing.create_contact(org, "x", ["+12175550199"], consent="opted_in")
     broadcast = make_broadcast(org, enqueue=False)
     Broadcast.objects.filter(pk=broadcast.pk).update(
-        status=BroadcastStatus.SENDING, dispatched_at=timezone.now()
+        status=BroadcastStatus.SENDING, dispatched_at=timezone.now(), fanned_out_at=timezone.now()
     )
     then = timezone.now() - timezone.timedelta(minutes=minutes_ago)
     return Message.objects.create(

@@ -65,5 +65,5 @@ def messages_settled() -> bool:
     if gateway_connections_busy():  # a receipt or inbound text still being applied
         return False
     return not Broadcast.objects.filter(
-        status=BroadcastStatus.SENDING, dispatched_at__isnull=True
+        status=BroadcastStatus.SENDING, fanned_out_at__isnull=True
     ).exists()

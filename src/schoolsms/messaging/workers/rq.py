@@ -24,6 +24,19 @@ from schoolsms.messaging.workers.duties import BetweenTasks, messages_settled
 logger = logging.getLogger("schoolsms.worker")
 
 
+class _JobWorker(SimpleWorker):
+    """RQ's SimpleWorker without its pub/sub command channel. Our loop calls `work()` once per
+    job, and RQ would open a listener thread on every call and wait up to a second to close it
+    (a second per job, and leaked threads under load). Stopping goes through our own signal
+    handlers, so the channel has nothing to do here."""
+
+    def subscribe(self) -> None:
+        pass
+
+    def unsubscribe(self) -> None:
+        pass
+
+
 class RQPipelineWorker:
     """Takes one job at a time from every queue (RQ's SimpleWorker, no fork: like the
     database worker, a task runs in the worker process), moving scheduled jobs that came due
@@ -47,7 +60,7 @@ class RQPipelineWorker:
         self.queues = [
             django_rq.get_queue(name, job_class=Job) for name in settings.TASKS["default"]["QUEUES"]
         ]
-        self.worker = SimpleWorker(
+        self.worker = _JobWorker(
             self.queues,
             connection=self.queues[0].connection,
             job_class=Job,

@@ -187,10 +187,12 @@ class FakeTwilio:
 
     # -- the API ------------------------------------------------------------------------------
 
-    def create(self, account: str, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    def create(
+        self, account: str, form: dict[str, str], *, received: float
+    ) -> tuple[int, dict[str, Any]]:
         with self._lock:
             self.creates.append(form)
-            self.create_times.append(time.monotonic())
+            self.create_times.append(received)
         to = form.get("To", "")
         scripted = self.script.get(to, "")
         if scripted.startswith("http_"):
@@ -314,9 +316,11 @@ def _handler(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
                 url = urlparse(self.path)
                 sid = _ACCOUNT_PATH.match(url.path).group(2)  # type: ignore[union-attr]
                 if method == "POST" and sid is None:
+                    # Stamped when it arrived, as Twilio counts it against the rate limit.
+                    received = time.monotonic()
                     time.sleep(fake.latency)
                     form = {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
-                    self._reply(*fake.create(account, form))
+                    self._reply(*fake.create(account, form, received=received))
                 elif method == "GET" and sid is None:
                     self._reply(200, fake.listing(account, parse_qs(url.query)))
                 elif method == "GET":

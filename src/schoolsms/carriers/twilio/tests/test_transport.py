@@ -17,8 +17,9 @@ from schoolsms.carriers.twilio.tests.fake_twilio import FakeTwilio
 from schoolsms.consent.models import ConsentRecord
 from schoolsms.messaging.dispatch import broadcast_fan_out
 from schoolsms.messaging.gateway import OutboundMessage, gateway_for
-from schoolsms.messaging.models import Broadcast, Message
+from schoolsms.messaging.models import Broadcast, Message, ThrottleChunk
 from schoolsms.messaging.tests.pipeline_helpers import make_broadcast
+from schoolsms.messaging.throttle import throttle_chunk
 
 pytestmark = pytest.mark.django_db
 
@@ -105,6 +106,28 @@ def test_a_throttled_send_reaches_the_rate_with_slow_requests(fake: FakeTwilio) 
     assert fake.most_in_flight > 1
     span = fake.create_times[-1] - fake.create_times[0]
     assert span < 39 / 10, f"40 creates took {span:.1f}s: no faster than one at a time"
+
+
+def test_the_next_chunk_goes_while_the_last_ones_answers_are_still_coming(
+    fake: FakeTwilio,
+) -> None:
+    """Half a second per request, a limit of 40/s (chunks of 8 every 0.2 s): the next chunk
+    goes at its slot, not after the last one's answers, up to the gateway's concurrency."""
+    fake.latency = 0.5
+    org = twilio_org(mps=40)
+    _audience(org, 40)
+    broadcast = make_broadcast(org)
+    run_worker(horizon=3)
+    assert len(fake.creates) == 40
+    chunk = throttle_chunk(40, 500, transport.concurrency_for(40))
+    assert chunk < fake.most_in_flight <= transport.concurrency_for(40)
+    # Each chunk counted against the limit until a second after its creates were written,
+    # not after Twilio's answers.
+    chunks = list(ThrottleChunk.objects.all())
+    assert chunks and all(c.sent_at - c.released_at < fake.latency for c in chunks)
+    assert set(Message.objects.filter(broadcast=broadcast).values_list("result", flat=True)) == {
+        "sent"
+    }
 
 
 @pytest.mark.parametrize(
