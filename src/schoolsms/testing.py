@@ -22,6 +22,9 @@ def create_org(
     kwargs.setdefault("name", slug.replace("-", " ").title() + " District")
     kwargs.setdefault("program_name", "Springfield Schools Alerts")
     kwargs.setdefault("help_contact", "help@springfield.example.org")
+    # Off unless a test asks: with the product's default (21:00-08:00), a test that sends would
+    # pass or fail by the hour it runs at.
+    kwargs.setdefault("quiet_hours", "off")
     return organization_create(slug=slug, sender_code=sender_code, **kwargs)
 
 

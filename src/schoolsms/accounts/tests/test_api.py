@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -16,6 +17,8 @@ pytestmark = pytest.mark.django_db
 def test_my_organizations_with_roles(
     client: Any, admin_user: Any, org: Any, other_org: Any
 ) -> None:
+    org.quiet_hours_start, org.quiet_hours_end = dt.time(21), dt.time(8)
+    org.save()
     testing.create_org("ogdenville", sender_code="67589", name="Ogdenville")  # not mine
     testing.create_user(other_org, admin_user.email, "viewer")
     key = api_token_create(user=admin_user, name="sync")

@@ -30,6 +30,14 @@ class Org:
         self.timezone = tz
 
 
+@pytest.fixture
+def org(org: Any) -> Any:
+    """The product's default quiet hours (tests' organizations have none unless asked)."""
+    org.quiet_hours_start, org.quiet_hours_end = dt.time(21), dt.time(8)
+    org.save()
+    return org
+
+
 def at(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text).replace(tzinfo=UTC)
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import time
 
+from django.db.models import Q
 from django.db.utils import OperationalError
 from django.utils import timezone
 
 from schoolsms.contacts.sync import roster_folders_check
 from schoolsms.messaging.gateway import gateway_connections_busy, gateway_connections_keep
 from schoolsms.messaging.models import Broadcast, BroadcastStatus, DeliveryResult, Message
+from schoolsms.messaging.selectors import runnable_exists
 from schoolsms.messaging.tasks import pipeline_sweep
 from schoolsms.operations.services import duties_run_due, heartbeat_beat, worker_name
 
@@ -59,11 +61,22 @@ class BetweenTasks:
 
 def messages_settled() -> bool:
     """No row awaits a carrier's answer (a receipt, or reconciliation of a dead worker's
-    claim) and no broadcast going out still waits for its fan-out."""
+    claim), no broadcast that is due waits to start or for its fan-out, and no broadcast going
+    out has a row ready to send. With several workers, one may find the queue empty while
+    another is starting a broadcast or sending: `--until-idle` must not stop then."""
     if Message.objects.filter(result=DeliveryResult.SENDING).exists():
         return False
     if gateway_connections_busy():  # a receipt or inbound text still being applied
         return False
-    return not Broadcast.objects.filter(
-        status=BroadcastStatus.SENDING, fanned_out_at__isnull=True
-    ).exists()
+    now = timezone.now()
+    if Broadcast.objects.filter(
+        Q(scheduled_at__isnull=True) | Q(scheduled_at__lte=now), status=BroadcastStatus.SCHEDULED
+    ).exists():
+        return False  # due, and its start-up task may be running in another worker right now
+    going_out = Broadcast.objects.filter(status=BroadcastStatus.SENDING)
+    if going_out.filter(fanned_out_at__isnull=True).exists():
+        return False
+    # Rows ready to send whose task another worker holds (or that the sweep will restart).
+    return not any(
+        runnable_exists(broadcast_id=pk, now=now) for pk in going_out.values_list("pk", flat=True)
+    )
