@@ -110,15 +110,19 @@ def broadcast_send_task(broadcast_id: int) -> dict[str, Any]:
     _looked_after(_lease("send", broadcast_id))
     report = send_round(broadcast_id=broadcast_id)
     now = timezone.now()
+    wake: list[dt.datetime] = []
+    if report.next_at is not None:
+        # Rows wait (a retry, quiet hours); or nothing is claimable although something is
+        # due: another worker holds it, look again shortly.
+        wake.append(report.next_at if report.next_at > now else now + dt.timedelta(seconds=1))
+    if fan_out_running(broadcast_id=broadcast_id):
+        # Sending caught up with the fan-out: the next chunk's rows come soon, whatever the
+        # rows already written wait for (quiet hours must not hold the later chunks' rows).
+        wake.append(now + FAN_OUT_WAIT)
     if report.more_now:
         broadcast_send_enqueue(broadcast_id)
-    elif report.next_at is not None:
-        # Nothing claimable although something is due: another worker holds it; look later.
-        at = report.next_at if report.next_at > now else now + dt.timedelta(seconds=1)
-        broadcast_send_enqueue(broadcast_id, at=at)
-    elif fan_out_running(broadcast_id=broadcast_id):
-        # Sending caught up with the fan-out: the next chunk's rows come soon.
-        broadcast_send_enqueue(broadcast_id, at=now + FAN_OUT_WAIT)
+    elif wake:
+        broadcast_send_enqueue(broadcast_id, at=min(wake))
     else:
         # Nothing left to claim: a row that becomes runnable later (a retry) gets a task when
         # it is scheduled, or else from the sweep at once.

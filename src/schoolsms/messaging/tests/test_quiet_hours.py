@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -13,7 +14,7 @@ from schoolsms.messaging import pipeline, selectors
 from schoolsms.messaging.dispatch import broadcast_fan_out
 from schoolsms.messaging.models import Broadcast, BroadcastStatus, Message
 from schoolsms.messaging.quiet_hours import quiet_until
-from schoolsms.messaging.tests.pipeline_helpers import make_broadcast
+from schoolsms.messaging.tests.pipeline_helpers import make_broadcast, run_worker
 
 UTC = dt.UTC
 NEW_YORK = "+12125550101"  # 212: America/New_York
@@ -143,3 +144,29 @@ def test_a_round_holds_every_batch_once_and_the_window_opening_sends_them_all(
     morning = pipeline.send_round(broadcast_id=broadcast.pk, now=at("2026-01-15T13:00"))
     assert morning.claimed == 5
     assert set(rows.values_list("result", flat=True)) == {"sending"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rows_held_in_the_first_chunk_do_not_hold_the_later_chunks(org: Any, settings: Any) -> None:
+    """The first chunk's numbers are all in quiet hours; the later chunks' are not, and go out
+    while the fan-out is still writing rows (not when the first chunk's window opens)."""
+    settings.SCHOOLSMS_FAN_OUT_CHUNK = 2
+    org.sender.mps = 0
+    org.sender.save()
+    # Quiet now in New York, not in Honolulu (five or six hours behind).
+    new_york_now = dt.datetime.now(ZoneInfo("America/New_York"))
+    org.timezone = "UTC"
+    org.quiet_hours_start = (new_york_now - dt.timedelta(hours=1)).time().replace(microsecond=0)
+    org.quiet_hours_end = (new_york_now + dt.timedelta(hours=1)).time().replace(microsecond=0)
+    org.save()
+    for i in range(2):
+        testing.create_contact(org, f"ny{i}", [f"+1212555030{i}"], consent="opted_in")
+    for i in range(4):
+        testing.create_contact(org, f"hi{i}", [f"+1808555030{i}"], consent="opted_in")
+    broadcast = make_broadcast(org)
+    run_worker(horizon=5, within=60)
+    rows = Message.objects.filter(broadcast=broadcast)
+    assert {m.phone: m.result for m in rows if m.phone.startswith("+1808")} == {
+        f"+1808555030{i}": "sent" for i in range(4)
+    }
+    assert {m.result for m in rows if m.phone.startswith("+1212")} == {"not_sent_yet"}
