@@ -67,8 +67,6 @@ TOO_WIDE = """() => {
 
 def build_district(org: Any) -> dict[str, int]:
     """Contacts in every SMS status, a finished broadcast, a draft, a block, a token."""
-    org.quiet_hours_start = org.quiet_hours_end = None
-    org.save()
     people = [
         ("S-1", "William", "Adams", "+12175550101", "opted_in", "en"),
         ("S-2", "Ana", "García", "+12175550102", "pending", "es"),

@@ -111,8 +111,6 @@ def test_revoke_and_unblock_ask_first(page: Any, login: Any, live_server: Any, o
 def test_a_spanish_family_gets_the_spanish_text(
     page: Any, login: Any, live_server: Any, org: Any
 ) -> None:
-    org.quiet_hours_start = org.quiet_hours_end = None
-    org.save()
     testing.create_contact(org, "E1", ["+12025550101"], consent="opted_in", language="en")
     testing.create_contact(org, "S1", ["+12025550102"], consent="opted_in", language="es")
     testing.create_user(org, "sender@springfield.example.org", "sender")

@@ -127,8 +127,6 @@ def test_show_prints_counts_per_result_and_reason(org: Any) -> None:
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_end_to_end_send_then_a_worker_process_then_show_in_a_process(org: Any) -> None:
-    org.quiet_hours_start = org.quiet_hours_end = None  # results must not wait for the morning
-    org.save()
     make_audience(org)  # 5 opted-in numbers, and T2 with no SMS-enabled number
     testing.create_contact(org, "G1", ["+12025550107"], consent="opted_out")
     testing.create_contact(org, "G2", ["+12025550108"], consent="opted_in")

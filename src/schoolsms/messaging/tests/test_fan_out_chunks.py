@@ -28,8 +28,6 @@ A, B, C, D = (f"+1217555{n:04d}" for n in range(301, 305))
 @pytest.fixture
 def org(org: Any, settings: Any) -> Any:
     settings.SCHOOLSMS_FAN_OUT_CHUNK = 2
-    org.quiet_hours_start = org.quiet_hours_end = None
-    org.save()
     org.sender.mps = 0
     org.sender.save()
     return org

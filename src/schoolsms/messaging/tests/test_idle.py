@@ -20,8 +20,6 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def org(org: Any) -> Any:
-    org.quiet_hours_start = org.quiet_hours_end = None
-    org.save()
     testing.create_contact(org, "c1", ["+12175550301"], consent="opted_in")
     testing.create_contact(org, "c2", ["+12175550302"], consent="opted_in")
     return org

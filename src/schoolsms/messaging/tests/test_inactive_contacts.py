@@ -28,8 +28,6 @@ PEOPLE = [
 
 @pytest.fixture
 def org(org: Any) -> Any:
-    org.quiet_hours_start = org.quiet_hours_end = None
-    org.save()
     org.sender.mps = 0
     org.sender.save()
     return org

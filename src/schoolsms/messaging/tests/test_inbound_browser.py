@@ -20,8 +20,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_reword_a_reply_invite_pending_numbers_and_read_the_history(
     page: Any, login: Any, live_server: Any, org: Any, admin_user: Any
 ) -> None:
-    org.quiet_hours_start = org.quiet_hours_end = None
-    org.save()
     testing.create_contact(org, "p1", ["+12175550180"], consent="pending", language="es")
     testing.create_contact(org, "p2", ["+12175550181"], consent="pending")
     testing.create_contact(org, "p3", ["+12175550182"], consent="opted_out")

@@ -36,8 +36,6 @@ ANA, BEA, CAL, DEE, EVE, FAY = (f"+1217555{n:04d}" for n in range(110, 116))
 
 @pytest.fixture
 def district(org: Any) -> Any:
-    org.quiet_hours_start = org.quiet_hours_end = None
-    org.save()
     testing.create_contact(org, "a", [ANA], consent="pending")
     testing.create_contact(org, "b", [BEA], consent="pending", language="es")
     testing.create_contact(org, "c", [CAL], consent="opted_out")

@@ -27,8 +27,6 @@ SPANISH = "La escuela está cerrada hoy."
 
 @pytest.fixture
 def families(org: Any) -> Any:
-    org.quiet_hours_start = org.quiet_hours_end = None
-    org.save()
     testing.create_contact(org, "E1", ["+12025550101"], consent="opted_in", language="en")
     testing.create_contact(org, "S1", ["+12025550102"], consent="opted_in", language="es")
     testing.create_contact(org, "S2", ["+12025550103"], consent="opted_in", language="es-MX")

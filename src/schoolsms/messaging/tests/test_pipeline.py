@@ -25,8 +25,6 @@ pytestmark = pytest.mark.django_db
 def org(org: Any, settings: Any) -> Any:
     settings.SCHOOLSMS_RETRY_BASE_DELAY = 0
     settings.SCHOOLSMS_RETRY_LIMIT = 3
-    org.quiet_hours_start = org.quiet_hours_end = None
-    org.save()
     org.sender.mps = 0
     org.sender.save()
     return org

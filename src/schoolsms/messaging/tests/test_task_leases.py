@@ -32,8 +32,6 @@ LEASE = 60
 @pytest.fixture
 def org(org: Any, settings: Any) -> Any:
     settings.SCHOOLSMS_SEND_LEASE = LEASE
-    org.quiet_hours_start = org.quiet_hours_end = None
-    org.save()
     org.sender.mps = 0
     org.sender.save()
     for i in range(3):

@@ -48,8 +48,6 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 def _audience(org: Any, count: int, *, mps: int) -> None:
-    org.quiet_hours_start = org.quiet_hours_end = None
-    org.save()
     org.sender.mps = mps
     org.sender.save()
     with transaction.atomic():

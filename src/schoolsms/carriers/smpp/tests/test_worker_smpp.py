@@ -38,8 +38,6 @@ def smsc() -> Iterator[Smsc]:
 
 def _org(smsc: Smsc, count: int, *, password: str = "secret", window: int = 10) -> Any:  # noqa: S107
     org = testing.create_org()
-    org.quiet_hours_start = org.quiet_hours_end = None
-    org.save()
     sender_gateway_configure(
         sender=org.sender,
         gateway="smpp",

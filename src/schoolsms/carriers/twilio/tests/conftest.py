@@ -40,8 +40,6 @@ def twilio_org(
     **options: str,
 ) -> Organization:
     org = testing.create_org(slug, sender_code=code)
-    org.quiet_hours_start = org.quiet_hours_end = None
-    org.save()
     values = {"account_sid": account, "auth_token": token, **options}
     if "messaging_service_sid" not in values:
         values.setdefault("from_number", FROM)
