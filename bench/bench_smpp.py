@@ -4,7 +4,8 @@ client loop in the same run: prebuilt submit_sm bytes, the same window, replies 
 only. Target: ours at least half the loop's rate (ours_seconds / loop_seconds <= 2).
 
 - bind: the gateway alone (SmppGateway.send_batch in batches of 500, as the send loop calls it:
-  text encoding, PDUs, the window, answers matched to messages).
+  text encoding, PDUs, the window, answers matched to messages), in a process settled as
+  `schoolsms worker` settles its own (workers.configured.worker_process_settle).
 - pipeline (extra figure, no target): the whole worker (claim, re-check, submit, record) sending
   a broadcast over the bind on SQLite.
 """
@@ -104,11 +105,13 @@ def _gateway(port: int, count: int) -> float:
     from schoolsms.accounts.models import Sender
     from schoolsms.carriers.smpp.transport import SmppGateway
     from schoolsms.messaging.gateway import OutboundMessage
+    from schoolsms.messaging.workers.configured import worker_process_settle
 
     sender, _ = Sender.objects.get_or_create(code="67500")
     _use_smsc(sender, port)
     gateway = SmppGateway(sender)
     gateway.bind.session.wait_bound(10)
+    worker_process_settle()  # as `schoolsms worker` does once started
     messages = [
         OutboundMessage(i, f"+1217555{i % 10_000:04d}", "67500", "Snow day: school is closed.")
         for i in range(count)

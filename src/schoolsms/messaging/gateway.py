@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, NamedTuple, Protocol
 
 from django.http import HttpRequest
 
@@ -26,9 +26,9 @@ class OutboundMessage:
     body: str
 
 
-@dataclass(frozen=True)
-class SendOutcome:
-    """One message's answer from a send request.
+class SendOutcome(NamedTuple):
+    """One message's answer from a send request (a tuple: one is made for every message sent,
+    and a frozen dataclass costs several times as much to make).
 
     accepted: the carrier took it (`carrier_id`); `status` is "sending" when it has only queued it
       (Twilio's `queued`) or "sent" when the answer already means the network accepted it (SMPP).

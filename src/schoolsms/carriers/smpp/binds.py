@@ -10,8 +10,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import close_old_connections, connection
 
@@ -19,9 +18,9 @@ from schoolsms.accounts.models import Sender
 from schoolsms.carriers.selectors import gateway_options
 
 from .inbound import Reassembly, inbound_parse, inbound_reply
-from .pdus import Segment, segments, submit_body
+from .pdus import Segment, segments, submit_bodies
 from .receipts import Receipt, is_receipt, receipt_parse, receipts_apply
-from .session import THROTTLING, BindSettings, Session, SubmitAnswer
+from .session import THROTTLING, BindSettings, Session, Waiting
 
 logger = logging.getLogger(__name__)
 
@@ -36,13 +35,12 @@ FAILED_BIND_WAIT = 1.0
 # A receipt for a message whose answer is still being recorded waits this long for its row.
 UNMATCHED_KEPT_SECONDS = 30.0
 ALIASES_KEPT = 200_000
-CHUNK = 50
 
 
-@dataclass(frozen=True)
-class TextOutcome:
+class TextOutcome(NamedTuple):
     """One text's answer: `smsc_id` once any segment was taken (never submitted again);
-    otherwise `status` is the SMSC's refusal, or None if it never answered."""
+    otherwise `status` is the SMSC's refusal, or None if it never answered. (A tuple: one is
+    made per text, and a frozen dataclass costs more than the rest of it.)"""
 
     smsc_id: str = ""
     status: int | None = None
@@ -108,65 +106,56 @@ class SenderBind:
         text, in order. Keyword replies (no row to update) ask for no receipt."""
         session = self.session
         deadline = time.monotonic() + budget
-        parts: list[list[Segment]] = []
-        outcomes: list[TextOutcome | None] = []
-        for _to, text in texts:
-            try:
-                parts.append(segments(text))
-                outcomes.append(None)
-            except ValueError:
-                parts.append([])
-                outcomes.append(TextOutcome(status=INVALID_LENGTH))
-        todo = [(t, s) for t, segs in enumerate(parts) for s in range(len(segs))]
-        answers: dict[tuple[int, int], SubmitAnswer] = {}
+        parts = _segmented(texts)
+        # (text, segment, submit_sm body) for every segment; built once, so a resubmit after
+        # a drop is the same PDU (the same concatenation reference) under a new sequence.
+        items = submit_bodies(
+            source=self.sender.code,
+            source_ton=self.source_ton,
+            source_npi=self.source_npi,
+            texts=[(to, segs or ()) for (to, _text), segs in zip(texts, parts, strict=True)],
+            receipt=receipts,
+        )
+        answers: list[Waiting | None] = [None] * len(items)  # the answered ones
         throttled: dict[int, int] = {}
+        todo = list(range(len(items)))
         while todo and time.monotonic() < deadline:
             if not session.bound:
                 wait = FAILED_BIND_WAIT if session.last_error else BIND_WAIT
                 if not session.wait_bound(min(deadline - time.monotonic(), wait)):
                     break  # not bound in time, or the bind is refused
-            # Queued a window's worth at a time, so the first go out while the rest are built.
-            round, entries = None, []
-            for start in range(0, len(todo), CHUNK):
-                bodies = [
-                    submit_body(
-                        source=self.sender.code,
-                        source_ton=self.source_ton,
-                        source_npi=self.source_npi,
-                        to=texts[t][0],
-                        segment=parts[t][s],
-                        receipt=receipts,
-                    )
-                    for t, s in todo[start : start + CHUNK]
-                ]
-                round, queued = session.submit_round(bodies, round)
-                entries += queued
-            if round is not None:
-                session.wait_round(round, deadline=deadline)
+            # All queued at once (the bodies are built): this thread then sleeps until the
+            # round is answered, leaving the reader thread alone to keep the window full.
+            round, entries = session.submit_round([items[i][2] for i in todo])
+            session.wait_round(round, deadline=deadline)
             again = []
-            for part, entry in zip(todo, entries, strict=True):
-                answer = entry.answer
-                if answer is None or answer.status is None:
-                    again.append(part)  # never answered, so never taken: again after a rebind
-                elif answer.status in THROTTLING:
-                    throttled[part[0]] = answer.status
-                    again.append(part)
+            for i, entry in zip(todo, entries, strict=True):
+                status = entry.status
+                if status is None:
+                    again.append(i)  # never answered, so never taken: again after a rebind
+                elif status in THROTTLING:
+                    throttled[items[i][0]] = status
+                    again.append(i)
                 else:
-                    answers[part] = answer
+                    answers[i] = entry
             todo = again
+        if all(segs is not None and len(segs) == 1 for segs in parts):  # the common case
+            return [
+                TextOutcome(smsc_id=a.message_id)
+                if a is not None and a.status == 0
+                else self._outcome(t, [a], throttled)
+                for t, a in enumerate(answers)
+            ]
+        by_text: list[list[Waiting | None]] = [[] for _ in texts]
+        for (t, _s, _body), answer in zip(items, answers, strict=True):
+            by_text[t].append(answer)
         return [
-            outcome or self._outcome(t, len(parts[t]), answers, throttled)
-            for t, outcome in enumerate(outcomes)
+            self._outcome(t, got, throttled) if segs else TextOutcome(status=INVALID_LENGTH)
+            for t, (got, segs) in enumerate(zip(by_text, parts, strict=True))
         ]
 
-    def _outcome(
-        self,
-        t: int,
-        count: int,
-        answers: dict[tuple[int, int], SubmitAnswer],
-        throttled: dict[int, int],
-    ) -> TextOutcome:
-        got = [answers.get((t, s)) for s in range(count)]
+    def _outcome(self, t: int, got: list[Waiting | None], throttled: dict[int, int]) -> TextOutcome:
+        """A text's outcome from its segments' answers."""
         taken = [a.message_id for a in got if a is not None and a.status == 0]
         if taken:
             for later in taken[1:]:
@@ -257,6 +246,25 @@ class SenderBind:
                     self.sender.code,
                     outcome.status,
                 )
+
+
+def _segmented(texts: Sequence[tuple[str, str]]) -> list[list[Segment] | None]:
+    """Each text's segments (None: too long for SMS). A one-segment text sent to many numbers
+    is split once; a long one gets its own concatenation reference per number."""
+    once: dict[str, list[Segment]] = {}
+    parts: list[list[Segment] | None] = []
+    for _to, text in texts:
+        segs = once.get(text)
+        if segs is None:
+            try:
+                segs = segments(text)
+            except ValueError:
+                parts.append(None)
+                continue
+            if len(segs) == 1:
+                once[text] = segs
+        parts.append(segs)
+    return parts
 
 
 # -- the binds of this process ----------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from schoolsms.messaging import text
@@ -100,8 +101,38 @@ def submit_body(
     smpplib's generic PDU builder costs more than everything else a submit needs (a test
     checks smpplib reads it back field by field). Destination international, a delivery
     receipt asked for unless `receipt` is False; no TLVs."""
-    digits = to[1:] if to.startswith("+") else to
-    return _head(source, source_ton, source_npi) + _cstring(digits) + _tail(segment, receipt)
+    [(_t, _s, body)] = submit_bodies(
+        source=source,
+        source_ton=source_ton,
+        source_npi=source_npi,
+        texts=[(to, [segment])],
+        receipt=receipt,
+    )
+    return body
+
+
+def submit_bodies(
+    *,
+    source: str,
+    source_ton: int | None,
+    source_npi: int | None,
+    texts: Sequence[tuple[str, Sequence[Segment]]],
+    receipt: bool = True,
+) -> list[tuple[int, int, bytes]]:
+    """submit_body for every segment of many (to, segments) texts: (text index, segment
+    index, body), in order. What the bodies share (the source, a segment sent to many) is
+    built once: a broadcast's batch is one text to hundreds of numbers."""
+    head = _head(source, source_ton, source_npi)
+    tails: dict[int, bytes] = {}  # by id(segment): the segments outlive this call
+    bodies = []
+    for t, (to, parts) in enumerate(texts):
+        addressed = head + _cstring(to[1:] if to.startswith("+") else to)
+        for s, segment in enumerate(parts):
+            tail = tails.get(id(segment))
+            if tail is None:
+                tail = tails[id(segment)] = _tail(segment, receipt)
+            bodies.append((t, s, addressed + tail))
+    return bodies
 
 
 def decode(data: bytes, data_coding: int) -> str:

@@ -42,21 +42,16 @@ class BindSettings:
     window: int = 10
 
 
-@dataclass(frozen=True, slots=True)
-class SubmitAnswer:
-    """The SMSC's answer to one submit_sm; status None: none came (the link dropped first)."""
-
-    status: int | None
-    message_id: str = ""
-
-
 class Waiting:
-    """A submit_sm sent and not yet answered; `round` counts what its round still awaits."""
+    """A submit_sm queued or sent: `status` None until the SMSC answers it (and still None if
+    it never does: the link dropped first), then its status and `message_id`. `round` counts
+    what its round still awaits."""
 
-    __slots__ = ("answer", "round")
+    __slots__ = ("message_id", "round", "status")
 
     def __init__(self, round: Round) -> None:
-        self.answer: SubmitAnswer | None = None
+        self.status: int | None = None
+        self.message_id = ""
         self.round = round
 
 
@@ -207,7 +202,6 @@ class Session:
             unanswered += [entry for _body, entry in self._queue]
             self._waiting, self._queue = {}, deque()
             for entry in unanswered:
-                entry.answer = SubmitAnswer(None)
                 entry.round.pending -= 1
             self._lock.notify_all()
         if sock is not None:
@@ -245,12 +239,10 @@ class Session:
         quiet_since = checked = time.monotonic()
         enquired_at: float | None = None
         while not self._stop.is_set():
-            # Everything received so far is handled: fill the window again from this thread,
-            # without waking the one that queued the submits.
-            self._pump()
             try:
                 data = self._recv()
             except TimeoutError:
+                self._pump()  # after a throttling pause, say
                 now = time.monotonic()
                 if enquired_at is not None and now - enquired_at >= self.answer_timeout:
                     raise OSError("enquire_link unanswered") from None
@@ -264,33 +256,55 @@ class Session:
             if quiet_since - checked >= 1.0:
                 checked = quiet_since
                 self._check_overdue(quiet_since)
-            answers, others = self._split(self._buffer + data if self._buffer else data)
-            if answers:
-                self._settle(answers)
-            for raw in others:
+            for raw in self._settle(self._buffer + data if self._buffer else data):
                 self._handle(raw)
 
-    def _split(self, buffer: bytes) -> tuple[list[tuple[int, int, str]], list[bytes]]:
-        """Every whole PDU received: submit answers (read from the header alone, the hot
-        path) and the rest; a partial PDU stays buffered."""
-        answers: list[tuple[int, int, str]] = []
+    def _settle(self, buffer: bytes) -> list[bytes]:
+        """Every whole PDU received: the submit answers (read from the header alone, the hot
+        path) settle the submits waiting for them and the window is filled again, from this
+        thread, without waking the one that queued them; the other PDUs are returned. A
+        partial PDU stays buffered."""
         others: list[bytes] = []
         offset, size = 0, len(buffer)
-        while size - offset >= 16:
-            length, command, status, sequence = HEADER.unpack_from(buffer, offset)
-            if length < 16 or length > 1 << 16:
-                raise ValueError(f"PDU length {length}")
-            if size - offset < length:
-                break
-            if command in ANSWERS:
-                end = buffer.find(b"\0", offset + 16, offset + length)
-                message_id = buffer[offset + 16 : end].decode("ascii", "replace")
-                answers.append((sequence, status, message_id if end > 0 else ""))
-            else:
-                others.append(buffer[offset : offset + length])
-            offset += length
-        self._buffer = buffer[offset:]
-        return answers, others
+        unpack, find = HEADER.unpack_from, buffer.find
+        done = False
+        with self._lock:
+            waiting = self._waiting
+            while size - offset >= 16:
+                length, command, status, sequence = unpack(buffer, offset)
+                if length < 16 or length > 1 << 16:
+                    raise ValueError(f"PDU length {length}")
+                if size - offset < length:
+                    break
+                if command not in ANSWERS:
+                    others.append(buffer[offset : offset + length])
+                    offset += length
+                    continue
+                found = waiting.pop(sequence, None)
+                if found is not None:
+                    entry = found[0]
+                    end = find(b"\0", offset + 16, offset + length)
+                    if end > 0:
+                        entry.message_id = buffer[offset + 16 : end].decode("ascii", "replace")
+                    entry.status = status
+                    round = entry.round
+                    round.pending -= 1
+                    done = done or round.pending <= 0
+                if status:
+                    if status in THROTTLING:
+                        # The SMSC said slow down: pause every submit, longer each time in a row.
+                        self._pause = min(max(self._pause * 2, 0.05), 5.0)
+                        self.pause_until = time.monotonic() + self._pause
+                elif self._pause:
+                    self._pause = 0.0
+                offset += length
+            self._buffer = buffer[offset:]
+            if done:
+                self._lock.notify_all()
+            out = self._take_window()
+        if out:
+            self._send_window(out)
+        return others
 
     def _handle(self, raw: bytes) -> None:
         pdu = smpp.parse_pdu(raw, client=self._sequences, allow_unknown_opt_params=True)
@@ -309,26 +323,6 @@ class Session:
             overdue = any(now - sent >= self.answer_timeout for _w, sent in self._waiting.values())
         if overdue:
             raise OSError("a submit_sm went unanswered")
-
-    def _settle(self, answers: list[tuple[int, int, str]]) -> None:
-        """(sequence, status, message_id) answers to the submits waiting for them."""
-        done = False
-        with self._lock:
-            for sequence, status, message_id in answers:
-                if status in THROTTLING:
-                    # The SMSC said slow down: pause every submit, longer each time in a row.
-                    self._pause = min(max(self._pause * 2, 0.05), 5.0)
-                    self.pause_until = time.monotonic() + self._pause
-                elif status == 0:
-                    self._pause = 0.0
-                found = self._waiting.pop(sequence, None)
-                if found is not None:
-                    entry = found[0]
-                    entry.answer = SubmitAnswer(status, message_id)
-                    entry.round.pending -= 1
-                    done = done or entry.round.pending <= 0
-            if done:
-                self._lock.notify_all()
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -368,15 +362,30 @@ class Session:
 
     def _pump(self) -> None:
         with self._lock:
-            if not self._queue or not self.bound or self.pause_until > time.monotonic():
-                return
-            now = time.monotonic()
-            out = []
-            while self._queue and len(self._waiting) < self.settings.window:
-                body, entry = self._queue.popleft()
-                sequence = self._sequences.next_sequence()
-                self._waiting[sequence] = (entry, now)
-                out.append(HEADER.pack(16 + len(body), SUBMIT_SM, 0, sequence) + body)
+            out = self._take_window()
+        if out:
+            self._send_window(out)
+
+    def _take_window(self) -> list[bytes]:
+        """Under the lock: queued submits for the free places in the window, numbered."""
+        queue, waiting = self._queue, self._waiting
+        if not queue or not self.bound:
+            return []
+        now = time.monotonic()
+        if self.pause_until > now:
+            return []
+        out: list[bytes] = []
+        pack = HEADER.pack
+        free = self.settings.window - len(waiting)
+        while queue and free > 0:
+            body, entry = queue.popleft()
+            sequence = self._sequences.next_sequence()
+            waiting[sequence] = (entry, now)
+            out += (pack(16 + len(body), SUBMIT_SM, 0, sequence), body)
+            free -= 1
+        return out
+
+    def _send_window(self, out: list[bytes]) -> None:
         if out:
             try:
                 self._send_raw(b"".join(out))
@@ -399,7 +408,6 @@ class Session:
                     kept: deque[tuple[bytes, Waiting]] = deque()
                     for body, entry in self._queue:
                         if entry.round is round:
-                            entry.answer = SubmitAnswer(None)
                             round.pending -= 1
                         else:
                             kept.append((body, entry))

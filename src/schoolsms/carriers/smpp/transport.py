@@ -40,13 +40,14 @@ class SmppGateway:
             self._bind = bind_for(self.sender)
         return self._bind
 
-    def _send_outcome(self, message_id: int, text: TextOutcome) -> SendOutcome:
+    @staticmethod
+    def _send_outcome(sender_id: int, message_id: int, text: TextOutcome) -> SendOutcome:
         if text.smsc_id:
             # submit_sm_resp 0: the SMSC took it, which is what Sent means.
             return SendOutcome(
                 message_id,
                 "accepted",
-                carrier_id=carrier_id(self.sender.pk, text.smsc_id),
+                carrier_id=carrier_id(sender_id, text.smsc_id),
                 status="sent",
             )
         if text.status:
@@ -55,7 +56,8 @@ class SmppGateway:
 
     def send_batch(self, messages: Sequence[OutboundMessage]) -> list[SendOutcome]:
         texts = self.bind.submit_texts([(m.to, m.body) for m in messages])
-        return [self._send_outcome(m.message_id, t) for m, t in zip(messages, texts, strict=True)]
+        sender_id, outcome = self.sender.pk, self._send_outcome
+        return [outcome(sender_id, m.message_id, t) for m, t in zip(messages, texts, strict=True)]
 
     def parse_status_callbacks(self, request: HttpRequest) -> list[StatusUpdate]:
         return []  # receipts come over the bind

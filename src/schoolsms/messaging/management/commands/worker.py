@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.crypto import get_random_string
 
-from schoolsms.messaging.workers.configured import pipeline_worker
+from schoolsms.messaging.workers.configured import pipeline_worker, worker_process_settle
 from schoolsms.messaging.workers.database import PipelineWorker
 
 __all__ = ["Command", "PipelineWorker"]
@@ -76,4 +76,5 @@ class Command(BaseCommand):
             worker_id=worker_id,
         )
         worker.configure_signals()
+        worker_process_settle()
         worker.run()
