@@ -59,6 +59,21 @@ def test_import_sets_statuses_with_history_at_the_files_times(org: Any) -> None:
     assert status("+12175550102") == "opted_out"
 
 
+def test_progress_counts_rows_checked_before_the_write_begins(org: Any) -> None:
+    # The import page polls the job from another connection: what is reported inside the
+    # write's transaction would not be seen until it ends, so checking is what is counted.
+    said: list[tuple[str, int]] = []
+    data = "phone,sms_status\n" + "".join(f"+1217555{i:04d},opted_in\n" for i in range(2500))
+    summary = consent_import(
+        organization=org,
+        file=io.BytesIO(data.encode()),
+        progress=lambda done: said.append(("checked", done)),
+        saving=lambda rows: said.append(("saving", rows)),
+    )
+    assert summary.changed == 2500
+    assert said == [("checked", 1000), ("checked", 2000), ("checked", 2500), ("saving", 2500)]
+
+
 def test_reimport_changes_nothing(org: Any) -> None:
     lines = ("2175550101,opted_in,2025-08-20", "2175550102,opted_out")
     run(org, *lines)
