@@ -4,11 +4,19 @@ what `schoolsms worker` runs, and what tests run in-process."""
 from __future__ import annotations
 
 import gc
+from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.utils.module_loading import import_string
 
 from schoolsms.messaging.workers.database import PipelineWorker
-from schoolsms.messaging.workers.rq import RQPipelineWorker
+
+if TYPE_CHECKING:
+    from schoolsms.messaging.workers.rq import RQPipelineWorker
+
+# The RQ worker by its path, loaded when that backend is configured: RQ and the Redis client
+# are a tenth of a second of every database-backed worker's start-up otherwise.
+RQ_WORKER = "schoolsms.messaging.workers.rq.RQPipelineWorker"
 
 
 def pipeline_worker(
@@ -21,7 +29,8 @@ def pipeline_worker(
     manage_connections: bool = True,
 ) -> PipelineWorker | RQPipelineWorker:
     if settings.SCHOOLSMS_TASK_BACKEND == "rq":
-        return RQPipelineWorker(
+        rq_worker: type[RQPipelineWorker] = import_string(RQ_WORKER)
+        return rq_worker(
             until_idle=until_idle,
             horizon=horizon,
             sweep_every=sweep_every,
