@@ -71,14 +71,15 @@ def callbacks_deliver(*, sender_code: str, limit: int) -> dict[str, Any]:
     table = quote(SimulatedMessage._meta.db_table)
     messages = quote(Message._meta.db_table)
     # Plain rows (this reads every message sent): whether the sending worker has recorded the
-    # sid on our Message row yet, and for one it has not, whether it waited long enough to be
-    # given up on.
+    # sid on our Message row yet (the row it was sent for, by its primary key: a sid is only
+    # ever recorded there), and for one it has not, whether it waited long enough to be given
+    # up on.
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT s.id, s.sid, s.status, s.error_code, "
             f"CASE WHEN s.created_at < %s THEN 1 ELSE 0 END, "
             f"CASE WHEN EXISTS (SELECT 1 FROM {messages} m "
-            "WHERE m.carrier_message_id = s.sid) THEN 1 ELSE 0 END "
+            "WHERE m.id = s.message_ref AND m.carrier_message_id = s.sid) THEN 1 ELSE 0 END "
             f"FROM {table} s WHERE s.sender = %s AND s.callbacks_at IS NULL "
             "AND s.message_ref IS NOT NULL AND s.created_at <= %s "
             "ORDER BY s.created_at, s.id LIMIT %s",

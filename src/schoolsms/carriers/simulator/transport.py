@@ -39,13 +39,24 @@ POLL_MARGIN = 0.003
 _SID_SEQUENCE = itertools.count()
 
 
-def new_sid() -> str:
-    """A Twilio-shaped message sid ("SM" and 32 hex digits): the milliseconds, a counter and
-    64 random bits. Time-ordered, so the indexes on sids grow at one end, and the receipts,
+def new_sids(count: int) -> list[str]:
+    """`count` Twilio-shaped message sids ("SM" and 32 hex digits): the milliseconds, a counter
+    and 64 random bits. Time-ordered, so the indexes on sids grow at one end, and the receipts,
     which come in sending order, find their rows next to each other (random sids made every
-    insert and lookup land on a different index page)."""
+    insert and lookup land on a different index page). The random bits of a batch are read
+    at once (a system call per sid was a tenth of the simulator's time)."""
     millis = time.time_ns() // 1_000_000 & 0xFFFF_FFFF_FFFF
-    return f"SM{millis:012x}{next(_SID_SEQUENCE) & 0xFFFF:04x}{os.urandom(8).hex()}"
+    head = f"SM{millis:012x}"
+    noise = os.urandom(8 * count).hex()
+    return [
+        f"{head}{next(_SID_SEQUENCE) & 0xFFFF:04x}{noise[16 * i : 16 * i + 16]}"
+        for i in range(count)
+    ]
+
+
+def new_sid() -> str:
+    """One sid (see new_sids)."""
+    return new_sids(1)[0]
 
 
 class SimulatorGateway:
@@ -74,16 +85,17 @@ class SimulatorGateway:
         stamp = connection.ops.adapt_datetimefield_value(now)
         outcomes: list[SendOutcome] = []
         accepted: list[tuple[Any, ...]] = []
+        sids = iter(new_sids(len(messages)))
         for message in messages:
-            code = scenario.get(message.to, "")
+            code = scenario.get(message.to, "") if scenario else ""
             if code and codes.twilio_arrival(code) is codes.Arrival.AT_SEND:
                 outcomes.append(SendOutcome(message.message_id, "refused", code=code))
                 continue
-            sid = new_sid()
+            sid = next(sids)
             accepted.append(
                 (sid, message.message_id, message.sender, message.to, message.body, code, stamp)
             )
-            outcomes.append(SendOutcome(message.message_id, "accepted", carrier_id=sid))
+            outcomes.append(SendOutcome(message.message_id, "accepted", sid))
         if accepted:
             delay = settings.SCHOOLSMS_SIMULATOR_CALLBACK_DELAY
             due = now + dt.timedelta(seconds=delay) if delay else None
