@@ -144,6 +144,8 @@ def send_round(
             gateway_poll(until=until)
 
     fixed_now = now
+    # Each row's text by its language, looked up once per language, not once per row.
+    texts: dict[str, str] = _TextsByLanguage(broadcast)
     # One pass over the broadcast's ids per round; rows that come due meanwhile (a retry, the
     # end of quiet hours) go in the next round, which starts from the lowest id again.
     after_id = 0
@@ -163,13 +165,7 @@ def send_round(
                 for start in range(0, len(rows), chunk):
                     part = rows[start : start + chunk]
                     outbound = [
-                        OutboundMessage(
-                            message_id=r.id,
-                            to=r.phone,
-                            sender=sender.code,
-                            body=broadcast.text_for(r.language),
-                        )
-                        for r in part
+                        OutboundMessage(r.id, r.phone, sender.code, texts[r.language]) for r in part
                     ]
                     out.make_room(len(part))
                     sending = out.prepare(outbound)
@@ -202,6 +198,18 @@ def send_round(
     if not report.more_now:
         report.next_at = next_attempt_at(broadcast_id=broadcast_id)
     return report
+
+
+class _TextsByLanguage(dict[str, str]):
+    """language -> the broadcast's text for it, filled in as languages come up."""
+
+    def __init__(self, broadcast: Broadcast) -> None:
+        super().__init__()
+        self.broadcast = broadcast
+
+    def __missing__(self, language: str) -> str:
+        text = self[language] = self.broadcast.text_for(language)
+        return text
 
 
 def _recheck(
