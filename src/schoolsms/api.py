@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from typing import Any
 
-from django.http import HttpRequest
-from ninja import NinjaAPI
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from ninja import NinjaAPI, Swagger
 from ninja.security import HttpBearer
 
 from schoolsms.accounts.selectors import api_token_for_key
@@ -22,12 +25,30 @@ class TokenAuth(HttpBearer):
         return found  # request.auth: the token, whose organization limits what it reaches
 
 
+class OfflineSwagger(Swagger):
+    """Swagger UI from django-ninja's own page and files (settings add their folders), never a
+    CDN: ninja only renders its page itself when it is an installed app, which it is not here
+    (see settings.NINJA_DIR)."""
+
+    def render_page(self, request: HttpRequest, api: NinjaAPI, **kwargs: Any) -> HttpResponse:
+        self.settings["url"] = self.get_openapi_url(api, kwargs)
+        context = {
+            "swagger_settings": json.dumps(self.settings, indent=1),
+            "api": api,
+            # Bearer tokens need no CSRF token (an auth that does says so, as ninja asks).
+            "add_csrf": isinstance(api.auth, Sequence)
+            and any(getattr(auth, "csrf", False) for auth in api.auth),
+        }
+        return render(request, self.template, context)
+
+
 api = NinjaAPI(
     title="SchoolSMS API",
     version="1",
     urls_namespace="api",
     auth=TokenAuth(),
     docs_url="/docs",
+    docs=OfflineSwagger(),
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import dj_database_url
@@ -67,6 +68,14 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# django-ninja's Swagger UI page and files, by their folder (api.OfflineSwagger renders them, so
+# the docs work offline). Not an installed app: listing "ninja" imports the whole package,
+# pydantic with it, in every command and worker as it starts (a tenth of a second each).
+_ninja_spec = importlib.util.find_spec("ninja")
+if _ninja_spec is None or _ninja_spec.origin is None:
+    raise ImproperlyConfigured("django-ninja is not installed")
+NINJA_DIR = Path(_ninja_spec.origin).parent
+
 INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -76,7 +85,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "axes",
-    "ninja",  # serves Swagger UI from its own static files, so the docs work offline
     "django_tasks",
     "django_tasks_db",
     "csp",
@@ -117,7 +125,7 @@ WSGI_APPLICATION = "schoolsms.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [PACKAGE_DIR / "templates"],
+        "DIRS": [PACKAGE_DIR / "templates", NINJA_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "builtins": ["schoolsms.core.templatetags.display"],
@@ -184,7 +192,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 # The shell's own files (Pico, htmx, Chart.js, app.css) live outside any app's static/ folder.
-STATICFILES_DIRS = [PACKAGE_DIR / "static"]
+STATICFILES_DIRS = [PACKAGE_DIR / "static", NINJA_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
