@@ -108,13 +108,17 @@ def status_updates_apply(*, family: str, updates: Iterable[StatusUpdate]) -> Cal
     stamp = adapt(now)
     per_message: dict[str, list[StatusUpdate]] = {}
     for update in updates:
-        per_message.setdefault(update.carrier_id, []).append(update)
+        seq = per_message.get(update.carrier_id)
+        if seq is None:
+            per_message[update.carrier_id] = [update]
+        else:
+            seq.append(update)
     simple: dict[tuple[str, ...], list[tuple[Any, ...]]] = {
         kind: [] for kind in transitions.RECEIPT_KINDS
     }
     slow: list[StatusUpdate] = []
     for cid, seq in per_message.items():
-        kind = tuple([u.status for u in seq])
+        kind = tuple([u.status for u in seq]) if len(seq) > 1 else (seq[0].status,)
         rows = simple.get(kind)
         if rows is None:
             slow.extend(seq)

@@ -42,9 +42,13 @@ def _settle(cursor: Any, rows: list[tuple[Any, ...]], stamp: Any, done: Any) -> 
     final status, set for many rows per statement."""
     table = connection.ops.quote_name(SimulatedMessage._meta.db_table)
     final: dict[str, list[int]] = {}
+    settles: dict[tuple[str, str], list[int]] = {}  # (status, error code) -> its final list
     for pk, _sid, status, error_code, _stale, _known in rows:
-        settled = callbacks_for(error_code)[-1][0] if status == "queued" else status
-        final.setdefault(settled, []).append(pk)
+        ids = settles.get((status, error_code))
+        if ids is None:
+            settled = callbacks_for(error_code)[-1][0] if status == "queued" else status
+            ids = settles[status, error_code] = final.setdefault(settled, [])
+        ids.append(pk)
     for status, ids in final.items():
         for start in range(0, len(ids), SETTLE_CHUNK):
             part = ids[start : start + SETTLE_CHUNK]
