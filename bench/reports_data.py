@@ -114,10 +114,11 @@ def step_prepare_pg(scale: float) -> dict[str, Any]:
         cur.execute("SET session_replication_role = replica")  # bulk load: skip FK triggers
         cur.execute(
             "INSERT INTO contacts_contact (organization_id, external_id, first_name, last_name,"
-            " email, language, role, school, created_at, updated_at)"
+            " email, language, role, school, active, created_at, updated_at)"
             " SELECT %(org)s, 'S' || g,"
             " (ARRAY['Ana','Ben','Cal','Dee','Eli','Fay'])[1 + mod(g, 6)],"
-            " 'Family' || mod(g, 5000), '', 'en', 'guardian', 'School ' || mod(g, 20), now(), now()"
+            " 'Family' || mod(g, 5000), '', 'en', 'guardian', 'School ' || mod(g, 20), true,"
+            " now(), now()"
             " FROM generate_series(1, %(contacts)s) g",
             p,
         )
@@ -212,9 +213,10 @@ def step_prepare_sqlite(scale: float) -> dict[str, Any]:
         cur.execute("DELETE FROM contacts_contact")
         cur.execute(
             "INSERT INTO contacts_contact (id, organization_id, external_id, first_name, last_name,"
-            " email, language, role, school, created_at, updated_at) WITH RECURSIVE n(g) AS"
-            " (SELECT 1 UNION ALL SELECT g + 1 FROM n WHERE g < 5000) SELECT g, %s, 'S' || g,"
-            " 'Ana', 'Family' || g, '', 'en', 'guardian', '', '2026-01-01', '2026-01-01' FROM n",
+            " email, language, role, school, active, created_at, updated_at) WITH RECURSIVE"
+            " n(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM n WHERE g < 5000) SELECT g, %s,"
+            " 'S' || g, 'Ana', 'Family' || g, '', 'en', 'guardian', '', 1, '2026-01-01',"
+            " '2026-01-01' FROM n",
             [org.pk],
         )
         cur.execute(

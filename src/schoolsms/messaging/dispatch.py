@@ -25,11 +25,21 @@ from schoolsms.messaging.models import Broadcast, BroadcastKind, BroadcastStatus
 from schoolsms.messaging.replies import DEFAULT_LANGUAGE
 from schoolsms.messaging.selectors import audience_contacts
 from schoolsms.messaging.transitions import fan_out_sql
+from schoolsms.operations.statistics import statistics_refresh
 
 # Contacts in the first chunk: few, so the first texts leave at once whatever the size of the
 # audience. The others (SCHOOLSMS_FAN_OUT_CHUNK) are big enough that a chunk's fixed costs
 # hardly count, and small enough that SQLite's write lock is not kept from senders for long.
 FIRST_CHUNK = 1_000
+
+# The tables the fan-out's INSERT ... SELECT reads.
+FAN_OUT_TABLES = (
+    "contacts_contact",
+    "contacts_phonenumber",
+    "consent_consentrecord",
+    "consent_blockednumber",
+    "messaging_message",
+)
 
 # Page cache for the fan-out INSERT on SQLite, in KiB. With the usual 64 MB a big insert
 # spills dirty pages to the WAL mid-transaction, then reads back and rewrites the same
@@ -118,6 +128,8 @@ def _step(*, broadcast_id: int, now: dt.datetime, size: int | None) -> FanOutSte
     low = broadcast.fan_out_cursor
     chunk_size = settings.SCHOOLSMS_FAN_OUT_CHUNK
     size = size or (min(FIRST_CHUNK, chunk_size) if low == 0 else chunk_size)
+    # PostgreSQL plans the chunk's look-ups from these tables' statistics: fresh ones first.
+    statistics_refresh(tables=FAN_OUT_TABLES)
     audience = _audience(broadcast)
     # The chunk: the next `size` audience contacts by id (through the organization index,
     # whose entries are in id order within the organization).
