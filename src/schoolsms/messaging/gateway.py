@@ -99,6 +99,10 @@ class Gateway(Protocol):
     # Absent: 1.
     # Optional: `send_prepare(messages) -> SendInFlight`, the same send in steps, so the next
     # chunk can go while this one's answers come in (see SendInFlight). Absent: send_batch.
+    # Optional: `window_margin` (seconds): how long after a request is written the carrier may
+    # stamp it; a throttled chunk counts that much past a second after it was written
+    # (default throttle.WINDOW_MARGIN). Optional, for gateways without send_prepare:
+    # `stamped_at` (epoch seconds), when the carrier stamped the last send_batch's requests.
     # Optional: `poll(*, until: float)` uses the time a throttled sender waits for its next
     # slot (epoch seconds) to read what the carrier has sent meanwhile (receipts), returning
     # by then. Gateways without it simply sleep.

@@ -17,14 +17,16 @@ logger = logging.getLogger(__name__)
 class _Blocking:
     """A gateway without send_prepare: the whole send happens at start()."""
 
-    def __init__(self, send: Callable[[], list[SendOutcome]]) -> None:
+    def __init__(self, gateway: Gateway, send: Callable[[], list[SendOutcome]]) -> None:
+        self._gateway = gateway
         self._send = send
         self._outcomes: list[SendOutcome] = []
         self._written = 0.0
 
     def start(self) -> None:
         self._outcomes = self._send()
-        self._written = time.time()  # the carrier may stamp them as late as its answer
+        # The carrier may stamp them as late as its answer, unless the gateway knows when.
+        self._written = getattr(self._gateway, "stamped_at", None) or time.time()
 
     def written(self) -> float:
         return self._written
@@ -63,7 +65,7 @@ class InFlight:
     def prepare(self, messages: Sequence[OutboundMessage]) -> SendInFlight:
         prepare = getattr(self.gateway, "send_prepare", None)
         if prepare is None:
-            return _Blocking(lambda: self.gateway.send_batch(messages))
+            return _Blocking(self.gateway, lambda: self.gateway.send_batch(messages))
         sending: SendInFlight = prepare(messages)
         return sending
 

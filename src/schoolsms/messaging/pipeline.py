@@ -33,7 +33,7 @@ from schoolsms.messaging.models import Broadcast, BroadcastKind, BroadcastStatus
 from schoolsms.messaging.quiet_hours import quiet_until
 from schoolsms.messaging.recheck import ineligible_now
 from schoolsms.messaging.selectors import next_attempt_at, runnable_exists
-from schoolsms.messaging.throttle import SendPacer, throttle_chunk
+from schoolsms.messaging.throttle import WINDOW_MARGIN, SendPacer, throttle_chunk
 from schoolsms.messaging.transitions import NOT_SENT, SENDING, Claimed
 
 logger = logging.getLogger(__name__)
@@ -150,7 +150,8 @@ def send_round(
     # end of quiet hours) go in the next round, which starts from the lowest id again.
     after_id = 0
     out = InFlight(gateway)
-    with SendPacer(sender, meanwhile=poll) as pacer:
+    margin = getattr(gateway, "window_margin", WINDOW_MARGIN)
+    with SendPacer(sender, meanwhile=poll, margin=margin) as pacer:
         try:
             while True:
                 claimed_at = fixed_now or timezone.now()

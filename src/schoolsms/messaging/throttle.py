@@ -40,7 +40,8 @@ def throttle_chunk(mps: int, batch_size: int, concurrency: int = 1) -> int:
 SPIN_SECONDS = 0.001
 # A request written is stamped by the carrier a little later (the network, the carrier's own
 # queue): a chunk counts this much longer than a second after its requests were written. It
-# costs the sender about that share of its rate.
+# costs the sender about that share of its rate. A gateway that knows when its carrier stamped
+# the requests says so (`window_margin`, see gateway.Gateway): the simulator's is 0.
 WINDOW_MARGIN = 0.04
 
 
@@ -104,9 +105,12 @@ KEEP_SECONDS = 2.0
 RETRY_SECONDS = 0.002
 
 
-def throttle_release(*, sender: Sender, count: int) -> tuple[int | None, float]:
+def throttle_release(
+    *, sender: Sender, count: int, margin: float = WINDOW_MARGIN
+) -> tuple[int | None, float]:
     """Let `count` messages go now if no one-second window would then hold more than the
-    limit, counting every worker's chunks, answered or not: returns (chunk id, now).
+    limit, counting every worker's chunks, answered or not: returns (chunk id, now). A
+    written chunk counts until `margin` past a second after it was written.
     Otherwise nothing is written and it returns (None, the moment enough of them leave the
     window, or a moment later to ask again)."""
     with transaction.atomic():
@@ -115,7 +119,7 @@ def throttle_release(*, sender: Sender, count: int) -> tuple[int | None, float]:
         recent = list(
             ThrottleChunk.objects.filter(sender_id=sender.pk)
             .filter(
-                Q(sent_at__gt=now - 1.0 - WINDOW_MARGIN)
+                Q(sent_at__gt=now - 1.0 - margin)
                 | Q(sent_at__isnull=True, released_at__gt=now - UNSENT_SECONDS)
             )
             .values_list("sent_at", "count")
@@ -131,7 +135,7 @@ def throttle_release(*, sender: Sender, count: int) -> tuple[int | None, float]:
     for sent, c in sorted((t, c) for t, c in recent if t is not None):
         total -= c
         if total <= sender.mps:
-            return None, max(sent + 1.0 + WINDOW_MARGIN, now + RETRY_SECONDS)
+            return None, max(sent + 1.0 + margin, now + RETRY_SECONDS)
     return None, now + RETRY_SECONDS
 
 
@@ -167,9 +171,16 @@ class SendPacer:
     so other workers do not count it for UNSENT_SECONDS. `meanwhile(until)` may use a wait (a
     gateway reading receipts) and must return by `until`."""
 
-    def __init__(self, sender: Sender, *, meanwhile: Callable[[float], None] | None = None):
+    def __init__(
+        self,
+        sender: Sender,
+        *,
+        meanwhile: Callable[[float], None] | None = None,
+        margin: float = WINDOW_MARGIN,
+    ):
         self.sender = sender
         self.meanwhile = meanwhile
+        self.margin = margin
         self._out: int | None = None  # the chunk let go, not yet marked written (its row id)
         self._ahead: tuple[float, int] | None = None  # reserved slot for the next chunk
 
@@ -196,7 +207,7 @@ class SendPacer:
         # The slot paces the sender; the release (checked against every worker's last
         # second) is what keeps it within the limit, whatever stalls made slots run late.
         while True:
-            chunk_id, when = throttle_release(sender=self.sender, count=count)
+            chunk_id, when = throttle_release(sender=self.sender, count=count, margin=self.margin)
             if chunk_id is not None:
                 self._out = chunk_id
                 return

@@ -62,6 +62,9 @@ def new_sid() -> str:
 class SimulatorGateway:
     name = "simulator"
     code_family = codes.TWILIO
+    # The carrier is this process: it stamps a batch when send_batch runs, and says when.
+    window_margin = 0.0
+    stamped_at: float | None = None
 
     def __init__(self, sender: Sender) -> None:
         self.sender = sender
@@ -82,6 +85,7 @@ class SimulatorGateway:
             time.sleep(latency)
         scenario = scenario_codes(settings.SCHOOLSMS_SIMULATOR_SCENARIO)
         now = timezone.now()
+        self.stamped_at = now.timestamp()
         stamp = connection.ops.adapt_datetimefield_value(now)
         outcomes: list[SendOutcome] = []
         accepted: list[tuple[Any, ...]] = []
