@@ -30,7 +30,7 @@ from schoolsms.operations.leases import lease_extend, leases_held, leases_releas
 logger = logging.getLogger(__name__)
 
 # How soon a send task that caught up with a fan-out still writing rows looks again.
-FAN_OUT_WAIT = dt.timedelta(seconds=0.5)
+FAN_OUT_WAIT = dt.timedelta(seconds=0.1)
 
 
 def _lease(kind: str, broadcast_id: int) -> str:
