@@ -2,7 +2,10 @@
 export at 10k, 100k and 1M rows (scale shrinks every size), each shown as time per row beside
 the raw SQLite work for as many rows in the same run, then the per-row time at the largest
 size as a ratio to the smallest: a cost that grows linearly keeps it near 1 (fixed costs such
-as starting a process weigh more on few rows, so below 1 is fine). Target: at most 1.5.
+as starting a process weigh more on few rows, so below 1 is fine). The storage itself does not
+stay linear (its raw per-row cost grows as the table and its B-trees outgrow the page cache),
+so the figure is that growth against the raw limit's own growth in the same run. Target: at
+most 1.5.
 Beside it, `added_rows_growth`: the cost of each row added between the two largest sizes over
 that between the two smallest, where fixed costs cancel out.
 
@@ -128,21 +131,19 @@ def run(scale: float) -> list[Figure]:
                     unit=" µs",
                 )
             )
+        ours_growth = _micro(outs[large][key], large) / _micro(outs[small][key], small)
+        limit_growth = _micro(outs[large][limit_key], large) / _micro(outs[small][limit_key], small)
         figures.append(
             Figure(
-                name=f"growth: {what}, per row at {large:,} rows / per row at {small:,}",
-                ours_seconds=_micro(outs[large][key], large),
-                baseline_name=f"per row at {small:,}",
-                baseline_seconds=_micro(outs[small][key], small),
+                name=f"growth: {what}, per-row cost at {large:,} rows over at {small:,}",
+                ours_seconds=ours_growth,
+                baseline_name="the same growth of the raw limit",
+                baseline_seconds=limit_growth,
                 limit_ratio=LINEAR_TARGET,
                 rows=large,
-                unit=" µs",
+                unit="x",
                 extra={
-                    "limit_growth": round(
-                        _micro(outs[large][limit_key], large)
-                        / _micro(outs[small][limit_key], small),
-                        2,
-                    ),
+                    "ours_per_row_us": {n: round(_micro(outs[n][key], n), 2) for n in sizes},
                     "added_rows_growth": _added_rows_growth(sizes, [outs[n][key] for n in sizes]),
                 },
             )
