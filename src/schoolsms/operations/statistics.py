@@ -52,3 +52,14 @@ def statistics_refresh(*, tables: Sequence[str]) -> list[str]:
     if stale:
         logger.info("planner statistics refreshed: %s", ", ".join(sorted(stale)))
     return sorted(stale)
+
+
+def table_described(table: str) -> bool:
+    """Whether PostgreSQL holds planner statistics for the table (in the current schema)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_stats WHERE schemaname = current_schema() "
+            "AND tablename = %s)",
+            [table],
+        )
+        return bool(cursor.fetchone()[0])

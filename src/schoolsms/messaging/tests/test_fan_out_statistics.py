@@ -13,21 +13,12 @@ from schoolsms import testing
 from schoolsms.messaging.dispatch import FAN_OUT_TABLES, broadcast_fan_out
 from schoolsms.messaging.models import Broadcast, BroadcastStatus
 from schoolsms.messaging.tests.pipeline_helpers import make_broadcast
+from schoolsms.operations.statistics import table_described
 
 pytestmark = [
     pytest.mark.django_db,
     pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner only"),
 ]
-
-
-def _described(table: str) -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT EXISTS (SELECT 1 FROM pg_stats WHERE schemaname = current_schema() "
-            "AND tablename = %s)",
-            [table],
-        )
-        return bool(cursor.fetchone()[0])
 
 
 def test_the_fan_out_leaves_the_tables_it_reads_described(org: Any) -> None:
@@ -38,4 +29,4 @@ def test_the_fan_out_leaves_the_tables_it_reads_described(org: Any) -> None:
     assert broadcast_fan_out(broadcast_id=broadcast.pk) == 5
     for table in ("contacts_contact", "contacts_phonenumber", "consent_consentrecord"):
         assert table in FAN_OUT_TABLES
-        assert _described(table), table
+        assert table_described(table), table

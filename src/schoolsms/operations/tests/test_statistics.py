@@ -5,23 +5,13 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from schoolsms.operations.statistics import statistics_refresh
+from schoolsms.operations.statistics import statistics_refresh, table_described
 
 pytestmark = pytest.mark.django_db
 
 on_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="SQLite keeps no planner statistics to refresh"
 )
-
-
-def _described(table: str) -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT EXISTS (SELECT 1 FROM pg_stats WHERE schemaname = current_schema() "
-            "AND tablename = %s)",
-            [table],
-        )
-        return bool(cursor.fetchone()[0])
 
 
 @on_postgresql
@@ -32,11 +22,11 @@ def test_a_filled_table_without_statistics_is_analyzed_once() -> None:
             "INSERT INTO probe_filled SELECT g, '+1217555' || g FROM generate_series(1, 2000) g"
         )
         cursor.execute("CREATE TABLE probe_empty (id integer)")
-    assert not _described("probe_filled")
+    assert not table_described("probe_filled")
     assert statistics_refresh(tables=["probe_filled", "probe_empty", "no_such_table"]) == [
         "probe_filled"
     ]
-    assert _described("probe_filled") and not _described("probe_empty")
+    assert table_described("probe_filled") and not table_described("probe_empty")
     # Described now, and nothing changed since: nothing to do.
     assert statistics_refresh(tables=["probe_filled", "probe_empty"]) == []
 
