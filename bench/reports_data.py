@@ -148,9 +148,10 @@ def step_prepare_pg(scale: float) -> dict[str, Any]:
         )
         cur.execute(
             "INSERT INTO messaging_broadcast (organization_id, name, text, audience_roles,"
-            " audience_schools, audience_external_ids, emergency, status, created_at,"
-            " dispatched_at, completed_at) SELECT o, 'Broadcast ' || g, 'News', '[]', '[]', '[]',"
-            " false, 'complete', d, d, d FROM (SELECT g, CASE WHEN g <= %(days)s THEN %(org)s"
+            " audience_schools, audience_external_ids, audience_languages, kind, texts, emergency,"
+            " status, created_at, dispatched_at, completed_at) SELECT o, 'Broadcast ' || g,"
+            " 'News', '[]', '[]', '[]', '[]', 'broadcast', '{}', false, 'complete', d, d, d FROM"
+            " (SELECT g, CASE WHEN g <= %(days)s THEN %(org)s"
             " ELSE %(other)s END AS o, date_trunc('day', now()) + interval '14 hours'"
             " - (CASE WHEN g <= %(days)s THEN %(days)s + 1 - g ELSE g - %(days)s END)"
             " * interval '1 day' AS d FROM generate_series(1, %(days)s + 5) g) s",
@@ -221,9 +222,11 @@ def step_prepare_sqlite(scale: float) -> dict[str, Any]:
         )
         cur.execute(
             "INSERT INTO messaging_broadcast (id, organization_id, name, text, audience_roles,"
-            " audience_schools, audience_external_ids, emergency, status, created_at)"
+            " audience_schools, audience_external_ids, audience_languages, kind, texts,"
+            " emergency, status, created_at)"
             " WITH RECURSIVE n(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM n WHERE g < %s)"
-            " SELECT g, %s, 'Broadcast ' || g, 'News', '[]', '[]', '[]', 0, 'complete',"
+            " SELECT g, %s, 'Broadcast ' || g, 'News', '[]', '[]', '[]', '[]', 'broadcast', '{}',"
+            " 0, 'complete',"
             " datetime(date('now', '-' || (%s + 1 - g) || ' days'), '+14 hours') FROM n",
             [EXPORT_DAYS, org.pk, EXPORT_DAYS],
         )
