@@ -28,30 +28,30 @@ def statistics_refresh(*, tables: Sequence[str]) -> list[str]:
     statistics at all, the part whose lack does the harm, is known at once.)"""
     if connection.vendor != "postgresql":
         return []
+    quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT c.relname, COALESCE(s.n_live_tup, 0), COALESCE(s.n_mod_since_analyze, 0),"
-            " EXISTS (SELECT 1 FROM pg_stats ps"
-            "  WHERE ps.schemaname = n.nspname AND ps.tablename = c.relname)"
+            "SELECT c.relname, COALESCE(s.n_live_tup, 0), COALESCE(s.n_mod_since_analyze, 0)"
             " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
             " LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid"
             " WHERE n.nspname = current_schema() AND c.relname = ANY(%s)",
             [list(tables)],
         )
-        stale = []
-        for name, live, changed, described in cursor.fetchall():
-            if described:
-                if changed >= max(LEAST, SHARE * live):
-                    stale.append(name)
-                continue
-            cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {connection.ops.quote_name(name)})")
-            if cursor.fetchone()[0]:
+        counts = cursor.fetchall()
+    stale = []
+    for name, live, changed in counts:
+        if table_described(name):
+            if changed >= max(LEAST, SHARE * live):
                 stale.append(name)
-        for name in sorted(stale):
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(name)}")
+        elif _holds_rows(name):
+            stale.append(name)
+    stale.sort()
+    with connection.cursor() as cursor:
+        for name in stale:
+            cursor.execute(f"ANALYZE {quote(name)}")
     if stale:
-        logger.info("planner statistics refreshed: %s", ", ".join(sorted(stale)))
-    return sorted(stale)
+        logger.info("planner statistics refreshed: %s", ", ".join(stale))
+    return stale
 
 
 def table_described(table: str) -> bool:
@@ -62,4 +62,10 @@ def table_described(table: str) -> bool:
             "AND tablename = %s)",
             [table],
         )
+        return bool(cursor.fetchone()[0])
+
+
+def _holds_rows(table: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {connection.ops.quote_name(table)})")
         return bool(cursor.fetchone()[0])

@@ -346,13 +346,11 @@ class Session:
         except OSError as exc:
             logger.warning("smpp %s: could not answer %s: %s", self.name, command, exc)
 
-    def submit_round(
-        self, bodies: Sequence[bytes], round: Round | None = None
-    ) -> tuple[Round, list[Waiting]]:
-        """Queue submit_sm bodies (see pdus.submit_body) in a new round or onto `round`; they
-        go out as the window allows, sent by whichever thread sees room first (mostly the
-        reader, as answers come in)."""
-        round = round or Round()
+    def submit_round(self, bodies: Sequence[bytes]) -> tuple[Round, list[Waiting]]:
+        """Queue submit_sm bodies (see pdus.submit_bodies) as one round; they go out as the
+        window allows, sent by whichever thread sees room first (mostly the reader, as
+        answers come in)."""
+        round = Round()
         entries = [Waiting(round) for _ in bodies]
         with self._lock:
             round.pending += len(entries)
@@ -386,15 +384,14 @@ class Session:
         return out
 
     def _send_window(self, out: list[bytes]) -> None:
-        if out:
-            try:
-                self._send_raw(b"".join(out))
-            except OSError:
-                # The reader finds the link broken and settles them as unanswered.
-                sock = self._sock
-                if sock is not None:
-                    with contextlib.suppress(OSError):
-                        sock.shutdown(socket.SHUT_RDWR)
+        try:
+            self._send_raw(b"".join(out))
+        except OSError:
+            # The reader finds the link broken and settles them as unanswered.
+            sock = self._sock
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
 
     def wait_round(self, round: Round, *, deadline: float) -> None:
         """Until every submit of the round is answered, or known unanswered (a drop, or the
